@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""The one interface every module, action plugin, lookup and inventory plugin uses.
+
+A backend takes plain options (never an AnsibleModule or a plugin object) and
+answers with plain dicts shaped by ``model.record_view``/``model.pool_view``.
+``load_backend()`` is the only way in: built-in backends by name, third-party
+ones from the ``ipam_allocator.backends`` entry-point group.  See
+docs/backends.md for how to write one.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from .errors import BackendError
+
+# Every option a backend may read; modules, lookups and the inventory plugin
+# document them once in the ``ipam.allocator.backend`` doc fragment.
+BACKEND_OPTIONS = ('backend', 'store', 'url', 'token', 'validate_certs', 'ca_path', 'timeout', 'lock_timeout',
+                   'vrf', 'namespace', 'key_field')
+
+ENTRY_POINT_GROUP = 'ipam_allocator.backends'
+
+
+class Outcome:
+    """The answer to a change request: ``before``/``after`` views ({} when absent)."""
+
+    __slots__ = ('changed', 'before', 'after')
+
+    def __init__(self, changed, before, after):
+        self.changed = changed
+        self.before = before or {}
+        self.after = after or {}
+
+    @property
+    def diff(self):
+        return {'before': self.before, 'after': self.after}
+
+
+class Backend(abc.ABC):
+    """Where pools and allocations live.
+
+    Every method that changes something takes ``check_mode``: then it changes
+    nothing and returns the Outcome a real call would have produced.
+    """
+
+    #: the name users choose it by (``backend: file``)
+    name = None
+
+    def __init__(self, options):
+        self.options = options
+
+    # -- reading -----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def pools(self, name=None):
+        """Pool views (``name``, ``cidr``, ..., ``size``, ``used``, ``free``), optionally of one pool."""
+
+    @abc.abstractmethod
+    def allocations(self, pool=None, name=None, address=None):
+        """Address record views matching every filter given, sorted by pool then address."""
+
+    @abc.abstractmethod
+    def peek(self, pool, count=1):
+        """The next ``count`` free addresses of ``pool`` as record views without a name; reserves nothing."""
+
+    # -- changing ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def ensure_pool(self, params, check_mode=False):
+        """Create or update a pool from ``ip_pool`` options; Outcome of pool views."""
+
+    @abc.abstractmethod
+    def remove_pool(self, name, force=False, check_mode=False):
+        """Remove a pool; with allocations only when ``force``."""
+
+    @abc.abstractmethod
+    def allocate(self, pool, name, address=None, mac=None, description=None, dns_name=None, check_mode=False):
+        """Give ``name`` an address in ``pool`` (its current one, ``address``, the EUI-64 of ``mac``, or the lowest free)."""
+
+    @abc.abstractmethod
+    def release(self, pool, name=None, address=None, check_mode=False):
+        """Release the address held by ``name`` (or the holder of ``address``); nothing held is not an error."""
+
+    # -- prefixes (optional: a backend without them raises BackendError) -------------
+
+    def prefixes(self, pool=None, name=None, prefix=None):
+        raise BackendError('Backend %r does not allocate prefixes' % self.name)
+
+    def peek_prefix(self, pool, prefix_length=None, count=1):
+        raise BackendError('Backend %r does not allocate prefixes' % self.name)
+
+    def allocate_prefix(self, pool, name, prefix_length=None, prefix=None, description=None, check_mode=False):
+        raise BackendError('Backend %r does not allocate prefixes' % self.name)
+
+    def release_prefix(self, pool, name=None, prefix=None, force=False, check_mode=False):
+        raise BackendError('Backend %r does not allocate prefixes' % self.name)
+
+    def close(self):
+        """Release connections; called once the caller is done."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+
+# name -> (module inside this package, class).  Imported on first use so a
+# play on the file backend never imports an HTTP library.
+BUILTIN_BACKENDS = {
+    'file': ('backend_file', 'FileBackend'),
+}
+
+
+def _builtin(name):
+    # Written as literal imports so AnsiballZ packs them when a module runs on a host.
+    if name == 'file':
+        from .backend_file import FileBackend
+        return FileBackend
+    raise KeyError(name)
+
+
+def _third_party(name):
+    from importlib import metadata
+    try:
+        found = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    except TypeError:  # Python < 3.10 has no selection by group
+        found = metadata.entry_points().get(ENTRY_POINT_GROUP, [])
+    for entry_point in found:
+        if entry_point.name == name:
+            try:
+                backend_class = entry_point.load()
+            except ImportError as exc:
+                raise BackendError('Backend %r (%s) cannot be imported: %s' % (name, entry_point.value, exc)) from None
+            if not (isinstance(backend_class, type) and issubclass(backend_class, Backend)):
+                raise BackendError('Entry point %r of group %s is not a subclass of Backend' % (name, ENTRY_POINT_GROUP))
+            return backend_class
+    return None
+
+
+def backend_names():
+    names = set(BUILTIN_BACKENDS)
+    try:
+        from importlib import metadata
+        names.update(entry_point.name for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP))
+    except (ImportError, TypeError):
+        pass
+    return sorted(names)
+
+
+def load_backend(options):
+    """The backend chosen by ``options['backend']`` (default ``file``), opened with ``options``."""
+    options = {key: options.get(key) for key in BACKEND_OPTIONS}
+    name = options.get('backend') or 'file'
+    options['backend'] = name
+    try:
+        backend_class = _builtin(name)
+    except KeyError:
+        backend_class = _third_party(name)
+    if backend_class is None:
+        raise BackendError('Unknown backend %r: choose one of %s, or install a package that registers it '
+                           'in the %r entry-point group' % (name, ', '.join(backend_names()), ENTRY_POINT_GROUP))
+    return backend_class(options)
+

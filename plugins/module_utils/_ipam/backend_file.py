@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""The ``file`` backend: the engine over a store file on the controller."""
+
+from __future__ import annotations
+
+import os
+
+from .addresses import parse_address
+from .backend import Backend, Outcome
+from .engine import (
+    apply,
+    child_pools,
+    exhausted_error,
+    free_addresses,
+    free_prefixes,
+    plan_address,
+    plan_address_release,
+    plan_pool,
+    plan_pool_removal,
+    plan_prefix,
+    plan_prefix_release,
+)
+from .errors import BackendError, InvalidInputError, PoolExhaustedError, PoolInUseError
+from .model import ADDRESS, PREFIX, Record, pool_view, record_view
+from .store_document import JsonStore, YamlStore
+from .store_sqlite import SqliteStore
+
+STORE_FORMATS = {
+    '.yml': YamlStore,
+    '.yaml': YamlStore,
+    '.json': JsonStore,
+    '.sqlite': SqliteStore,
+    '.db': SqliteStore,
+}
+
+DEFAULT_LOCK_TIMEOUT = 60
+
+
+def open_store(path, lock_timeout=DEFAULT_LOCK_TIMEOUT):
+    """The store object for ``path``, chosen by its extension."""
+    extension = os.path.splitext(path)[1].lower()
+    store_class = STORE_FORMATS.get(extension)
+    if store_class is None:
+        raise InvalidInputError('Store %s has an unknown format %r: name it *.yml or *.yaml (YAML), *.json (JSON), '
+                                'or *.sqlite or *.db (SQLite)' % (path, extension or '(no extension)'))
+    return store_class(path, lock_timeout)
+
+
+class FileBackend(Backend):
+    name = 'file'
+
+    def __init__(self, options):
+        super().__init__(options)
+        store = options.get('store')
+        if not store:
+            raise BackendError('The file backend needs a store path: set the "store" option '
+                               '(or IPAM_ALLOCATOR_STORE, or [ipam_allocator] store in ansible.cfg for lookups)')
+        lock_timeout = options.get('lock_timeout')
+        if lock_timeout is None:
+            lock_timeout = DEFAULT_LOCK_TIMEOUT
+        if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)) or lock_timeout < 0:
+            raise InvalidInputError('lock_timeout %r must be a number of seconds, 0 or more' % (lock_timeout,))
+        self.store = open_store(os.path.expanduser(str(store)), lock_timeout)
+
+    # -- the one read-plan-apply loop ---------------------------------------------
+
+    def _transact(self, plan, check_mode):
+        """Run ``plan(state) -> (changed, result, do)``; ``do()`` applies it.
+
+        The first pass reads without the lock: check mode, and a rerun that
+        changes nothing, never wait for a writer.  A change is planned again
+        under the lock, on the store as it is then.
+        """
+        with self.store.reading() as state:
+            changed, result, _do = plan(state)
+            if check_mode or not changed:
+                return result
+        with self.store.writing() as transaction:
+            changed, result, do = plan(transaction.state)
+            if changed:
+                do()
+                transaction.commit()
+            return result
+
+    @staticmethod
+    def _record_plan(space, change):
+        outcome = Outcome(change.changed, record_view(space.settings, change.before),
+                          record_view(space.settings, change.after))
+        return change.changed, outcome, lambda: apply(space, change)
+
+    # -- reading ------------------------------------------------------------------
+
+    def pools(self, name=None):
+        with self.store.reading() as state:
+            names = state.pool_names()
+            if name is not None:
+                names = [name] if name in names else []
+            return [pool_view(space.settings, space.used()) for space in map(state.space, names)]
+
+    def _matching(self, state, kind, pool, name, address):
+        names = state.pool_names() if pool is None else [pool] if pool in state.pool_names() else []
+        found = []
+        for pool_name in names:
+            space = state.space(pool_name)
+            if name is not None:
+                records = [space.named(kind, str(name))]
+            elif address is not None:
+                records = [space.find_overlapping(address, address)]
+            else:
+                records = sorted(space.records(kind), key=lambda record: record.first)
+            for record in records:
+                if record is None or record.kind != kind:
+                    continue
+                if address is not None and not record.first <= address <= record.last:
+                    continue
+                found.append(record_view(space.settings, record))
+        return found
+
+    def allocations(self, pool=None, name=None, address=None):
+        value = None
+        if address is not None:
+            value = parse_address(str(address).split('/', 1)[0])[1]
+        with self.store.reading() as state:
+            return self._matching(state, ADDRESS, pool, name, value)
+
+    def peek(self, pool, count=1):
+        with self.store.reading() as state:
+            space = state.space(pool)
+            found = free_addresses(space, count)
+            if len(found) < count:
+                if not found:
+                    raise exhausted_error(space)
+                raise PoolExhaustedError('Pool %r has only %d free address(es), %d were asked for: exhausted'
+                                         % (pool, len(found), count))
+            return [record_view(space.settings, Record(ADDRESS, None, value, value)) for value in found]
+
+    # -- pools --------------------------------------------------------------------
+
+    def ensure_pool(self, params, check_mode=False):
+        def plan(state):
+            change, settings = plan_pool(state, params)
+            return change.changed, Outcome(change.changed, change.before, change.after), lambda: state.put_pool(settings)
+        return self._transact(plan, check_mode)
+
+    def remove_pool(self, name, force=False, check_mode=False):
+        def plan(state):
+            change = plan_pool_removal(state, name, force)
+            return change.changed, Outcome(change.changed, change.before, change.after), lambda: state.delete_pool(name)
+        return self._transact(plan, check_mode)
+
+    # -- addresses ----------------------------------------------------------------
+
+    def allocate(self, pool, name, address=None, mac=None, description=None, dns_name=None, check_mode=False):
+        def plan(state):
+            space = state.space(pool)
+            return self._record_plan(space, plan_address(space, name, address, mac, description, dns_name))
+        return self._transact(plan, check_mode)
+
+    def release(self, pool, name=None, address=None, check_mode=False):
+        def plan(state):
+            space = state.space(pool)
+            return self._record_plan(space, plan_address_release(space, name, address))
+        return self._transact(plan, check_mode)
+
+    # -- prefixes -----------------------------------------------------------------
+
+    def prefixes(self, pool=None, name=None, prefix=None):
+        value = None
+        if prefix is not None:
+            value = parse_address(str(prefix).split('/', 1)[0])[1]
+        with self.store.reading() as state:
+            found = self._matching(state, PREFIX, pool, name, value)
+        if prefix is not None:
+            found = [view for view in found if view['prefix'] == str(prefix)]
+        return found
+
+    def peek_prefix(self, pool, prefix_length=None, count=1):
+        with self.store.reading() as state:
+            space = state.space(pool)
+            found, length = free_prefixes(space, prefix_length, count)
+            if len(found) < count:
+                raise PoolExhaustedError('Pool %r has room for %d more /%d prefix(es), %d were asked for: exhausted'
+                                         % (pool, len(found), length, count))
+            size = 1 << (space.settings.network.bits - length)
+            return [record_view(space.settings, Record(PREFIX, None, first, first + size - 1)) for first in found]
+
+    def allocate_prefix(self, pool, name, prefix_length=None, prefix=None, description=None, check_mode=False):
+        def plan(state):
+            space = state.space(pool)
+            return self._record_plan(space, plan_prefix(space, name, prefix_length, prefix, description))
+        return self._transact(plan, check_mode)
+
+    def release_prefix(self, pool, name=None, prefix=None, force=False, check_mode=False):
+        def plan(state):
+            space = state.space(pool)
+            change = plan_prefix_release(space, name, prefix)
+            children = child_pools(state, pool, change.before) if change.before is not None else []
+            busy = [child for child, in_use in children if in_use]
+            if busy and not force:
+                raise PoolInUseError('Prefix %s of pool %r is pool %s, which still holds allocations; '
+                                     'release them first or set force: true' % (
+                                         record_view(space.settings, change.before)['prefix'], pool,
+                                         ', '.join(map(repr, busy))))
+            changed, outcome, do_release = self._record_plan(space, change)
+
+            def do():
+                for child, _in_use in children:
+                    state.delete_pool(child)
+                do_release()
+            return changed, outcome, do
+        return self._transact(plan, check_mode)

@@ -1,0 +1,273 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""The YAML and JSON stores: one document, rewritten atomically under the lock.
+
+Readers never lock: a write is a rename of a complete, fsynced file, so a reader
+sees the store as before or as after a change, never half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+
+from .errors import StoreError
+from .locking import FileLock
+from .state import DocumentState
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    yaml = None
+    _YAML_LOADER = None
+else:
+    _YAML_LOADER = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+
+
+class Transaction:
+    """Handed out by ``Store.writing()``: the state, and ``commit()`` to persist it."""
+
+    def __init__(self, store, state):
+        self.store = store
+        self.state = state
+        self.committed = False
+
+    def commit(self):
+        self.store.persist(self.state)
+        self.committed = True
+
+
+class Store:
+    """Shared behaviour of every file store: the lock beside the file, the missing-file rules."""
+
+    def __init__(self, path, lock_timeout=60):
+        self.path = path
+        self.lock_timeout = lock_timeout
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise StoreError('The directory of store %s does not exist: create %s first '
+                             '(the store file itself is created on the first write)' % (path, directory))
+        self.lock_path = path + '.lock'
+
+    def lock(self):
+        return FileLock(self.lock_path, self.lock_timeout)
+
+
+class DocumentStore(Store):
+    """A store kept as one YAML or JSON document."""
+
+    codec_name = None
+
+    def decode(self, text):
+        raise NotImplementedError
+
+    def encode(self, data):
+        raise NotImplementedError
+
+    def _read_bytes(self):
+        try:
+            with open(self.path, 'rb') as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError('Cannot read store %s: %s' % (self.path, exc.strerror)) from None
+
+    def load(self):
+        raw = self._read_bytes()
+        if raw is None or not raw.strip():
+            return DocumentState(None, self.path)
+        try:
+            data = self.decode(raw.decode('utf-8'))
+        except UnicodeDecodeError as exc:
+            raise StoreError('Store %s is not UTF-8 text (%s); it was left untouched' % (self.path, exc)) from None
+        return DocumentState(data, self.path)
+
+    def reading(self):
+        return _ReadOnly(self.load())
+
+    def writing(self):
+        return _Locked(self)
+
+    def persist(self, state):
+        atomic_write(self.path, self.encode(state.to_data()).encode('utf-8'))
+
+
+class _ReadOnly:
+    def __init__(self, state):
+        self.state = state
+
+    def __enter__(self):
+        return self.state
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+class _Locked:
+    def __init__(self, store):
+        self._store = store
+        self._lock = store.lock()
+
+    def __enter__(self):
+        self._lock.__enter__()
+        try:
+            return Transaction(self._store, self._store.load())
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, *exc_info):
+        return self._lock.__exit__(*exc_info)
+
+
+def atomic_write(path, payload):
+    """Replace ``path`` by ``payload`` so that a crash leaves the old or the new file.
+
+    Only called under the store's lock, so one fixed temporary name is safe, and
+    a temporary left by a killed writer is simply overwritten.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(directory, '.%s.tmp' % os.path.basename(path))
+    try:
+        current = os.stat(path)
+    except FileNotFoundError:
+        current = None
+    except OSError as exc:
+        raise StoreError('Cannot write store %s: %s' % (path, exc.strerror)) from None
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666)
+        try:
+            if current is not None:
+                os.fchmod(fd, current.st_mode & 0o7777)
+                if os.geteuid() == 0:
+                    os.fchown(fd, current.st_uid, current.st_gid)
+            view = memoryview(payload)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except OSError as exc:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise StoreError('Cannot write store %s: %s; the store was left as it was' % (path, exc.strerror)) from None
+    directory_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(directory_fd)
+    finally:
+        os.close(directory_fd)
+
+
+class JsonStore(DocumentStore):
+    codec_name = 'JSON'
+
+    def decode(self, text):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise StoreError('Store %s is not valid JSON (%s); it was left untouched' % (self.path, exc)) from None
+
+    def encode(self, data):
+        return json.dumps(data, ensure_ascii=False, separators=(',', ':')) + '\n'
+
+
+class YamlStore(DocumentStore):
+    codec_name = 'YAML'
+
+    def decode(self, text):
+        if yaml is None:
+            raise StoreError('PyYAML is needed to read %s' % self.path)
+        try:
+            return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader, never the full one
+        except yaml.YAMLError as exc:
+            raise StoreError('Store %s is not valid YAML for ipam.allocator (%s); it was left untouched. '
+                             'Only plain YAML is accepted: no tags such as !!python/object.' % (
+                                 self.path, ' '.join(str(exc).split()))) from None
+
+    def encode(self, data):
+        return emit_yaml(data)
+
+
+# -- the YAML writer ---------------------------------------------------------
+#
+# PyYAML's dumper is slow and wraps long lines.  The store has a known shape,
+# so it is written line by line: block mappings down to each pool, one flow
+# mapping per allocation.  Scalars are plain only when YAML reads them back as
+# the same string; anything else is double-quoted.
+
+_HEADER = ('# ipam.allocator store: see docs/file-store.md. Safe to review and edit by hand:\n'
+           '# keep "version", one pool per key under "pools", one allocation per line.\n')
+_PLAIN = re.compile(r'^[A-Za-z_][A-Za-z0-9_./-]*$')
+_PLAIN_ADDRESS = re.compile(r'^[0-9]+(?:\.[0-9]+){3}(?:/[0-9]+)?(?:-[0-9]+(?:\.[0-9]+){3})?$')
+_PLAIN_V6 = re.compile(r'^[0-9a-f]+(?:::?[0-9a-f]+)*(?:::)?[0-9a-f]*(?:/[0-9]+)?$')
+_PRINTABLE = re.compile(r'^[\x20-\x7e]*$')
+_YAML_WORDS = frozenset(('y', 'n', 'yes', 'no', 'true', 'false', 'on', 'off', 'null'))
+
+
+def _scalar(value):
+    if value is None:
+        return 'null'
+    if value is True:
+        return 'true'
+    if value is False:
+        return 'false'
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if math.isnan(value):
+            return '.nan'
+        if math.isinf(value):
+            return '.inf' if value > 0 else '-.inf'
+        return repr(value)
+    text = str(value)
+    if _PLAIN_ADDRESS.match(text):
+        return text
+    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
+        return text
+    if ':' in text and (_PLAIN_V6.match(text) and ('::' in text or re.search('[a-f]', text)) and not text.endswith(':')
+                        and not text.startswith(':')):
+        return text
+    if _PRINTABLE.match(text):
+        return json.dumps(text)
+    return yaml.safe_dump(text, default_style='"', width=math.inf, allow_unicode=True).rstrip('\n')
+
+
+def _flow(value):
+    if isinstance(value, dict):
+        return '{%s}' % ', '.join('%s: %s' % (_scalar(key), _flow(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return '[%s]' % ', '.join(_flow(item) for item in value)
+    return _scalar(value)
+
+
+def emit_yaml(data):
+    lines = [_HEADER, 'version: %s\n' % _scalar(data.get('version'))]
+    pools = data.get('pools') or {}
+    if not pools:
+        lines.append('pools: {}\n')
+    else:
+        lines.append('pools:\n')
+    for name, pool in pools.items():
+        if not isinstance(pool, dict) or not pool:
+            lines.append('  %s: %s\n' % (_scalar(name), _flow(pool)))
+            continue
+        lines.append('  %s:\n' % _scalar(name))
+        for key, value in pool.items():
+            if isinstance(value, list) and value:
+                lines.append('    %s:\n' % _scalar(key))
+                lines.extend('      - %s\n' % _flow(item) for item in value)
+            else:
+                lines.append('    %s: %s\n' % (_scalar(key), _flow(value)))
+    return ''.join(lines)
