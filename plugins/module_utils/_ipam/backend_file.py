@@ -28,16 +28,8 @@ from .engine import (
 )
 from .errors import BackendError, InvalidInputError, PoolExhaustedError, PoolInUseError
 from .model import ADDRESS, PREFIX, Record, pool_view, record_view
-from .store_document import JsonStore, YamlStore
-from .store_sqlite import SqliteStore
 
-STORE_FORMATS = {
-    '.yml': YamlStore,
-    '.yaml': YamlStore,
-    '.json': JsonStore,
-    '.sqlite': SqliteStore,
-    '.db': SqliteStore,
-}
+STORE_FORMATS = {'.yml': 'YAML', '.yaml': 'YAML', '.json': 'JSON', '.sqlite': 'SQLite', '.db': 'SQLite'}
 
 DEFAULT_LOCK_TIMEOUT = 60
 
@@ -45,8 +37,15 @@ DEFAULT_LOCK_TIMEOUT = 60
 def open_store(path, lock_timeout=DEFAULT_LOCK_TIMEOUT):
     """The store object for ``path``, chosen by its extension."""
     extension = os.path.splitext(path)[1].lower()
-    store_class = STORE_FORMATS.get(extension)
-    if store_class is None:
+    store_format = STORE_FORMATS.get(extension)
+    # Imported here: a YAML store never loads sqlite3, an SQLite store never the YAML writer.
+    if store_format == 'SQLite':
+        from .store_sqlite import SqliteStore as store_class
+    elif store_format == 'JSON':
+        from .store_document import JsonStore as store_class
+    elif store_format == 'YAML':
+        from .store_document import YamlStore as store_class
+    else:
         raise InvalidInputError('Store %s has an unknown format %r: name it *.yml or *.yaml (YAML), *.json (JSON), '
                                 'or *.sqlite or *.db (SQLite)' % (path, extension or '(no extension)'))
     return store_class(path, lock_timeout)

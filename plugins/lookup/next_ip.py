@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: next_ip
+short_description: Allocate the next free IP address, or peek at it
+version_added: 0.1.0
+author:
+  - ipam.allocator contributors
+description:
+  - With O(name), allocates an address for that name in each pool given as a term (or returns the address the name
+    already holds) and persists it. A rerun returns the same address.
+  - Without O(name), returns the next free address (O(count) addresses) of each pool and reserves nothing.
+  - Runs on the controller, in the worker process of each host; the store's lock makes it safe with any number of
+    forks.
+  - In check mode (C(ansible_check_mode)) it writes nothing and returns what a real run would allocate.
+extends_documentation_fragment:
+  - ipam.allocator.backend
+  - ipam.allocator.backend.plugins
+options:
+  _terms:
+    description:
+      - One or more pools (file backend, pool names; remote backends, prefix CIDRs). One result per pool.
+    required: true
+    type: list
+    elements: str
+  name:
+    description:
+      - Allocate for this name (the idempotency key, usually C(inventory_hostname)) instead of peeking.
+    type: str
+  count:
+    description:
+      - Without O(name), how many free addresses to return from each pool.
+    type: int
+    default: 1
+  format:
+    description:
+      - V(address) returns V(10.0.0.5), V(cidr) returns V(10.0.0.5/24).
+    type: str
+    choices: [address, cidr]
+    default: address
+  mac:
+    description:
+      - With O(name), in an IPv6 /64 pool, allocate the modified EUI-64 address of this MAC.
+    type: str
+  description:
+    description:
+      - With O(name), free text stored with a new allocation.
+    type: str
+  dns_name:
+    description:
+      - With O(name), a DNS name stored with a new allocation.
+    type: str
+notes:
+  - In check mode each new name is predicted against the store as it is, so several new names predicted in the same
+    check run may show the same next address; the real run gives each a distinct one.
+seealso:
+  - module: ipam.allocator.ip_address
+'''
+
+EXAMPLES = r'''
+- name: An address per host, allocated on first use and stable afterwards
+  ansible.builtin.set_fact:
+    lab_ip: "{{ lookup('ipam.allocator.next_ip', 'lab', name=inventory_hostname, store='/srv/ipam/store.yml') }}"
+
+- name: The store can also come from ansible.cfg ([ipam_allocator] store=...) or IPAM_ALLOCATOR_STORE
+  ansible.builtin.debug:
+    msg: "{{ lookup('ipam.allocator.next_ip', 'lab', name=inventory_hostname, format='cidr') }}"
+
+- name: Peek at the next three free addresses without reserving them
+  ansible.builtin.debug:
+    msg: "{{ query('ipam.allocator.next_ip', 'lab', count=3) }}"
+
+- name: One address in each of two pools
+  ansible.builtin.set_fact:
+    addresses: "{{ query('ipam.allocator.next_ip', 'lab', 'lab6', name=inventory_hostname) }}"
+
+- name: In a template
+  ansible.builtin.copy:
+    dest: /etc/motd
+    content: "This is {{ inventory_hostname }} at {{ lookup('ipam.allocator.next_ip', 'lab', name=inventory_hostname) }}\n"
+    mode: "0644"
+'''
+
+RETURN = r'''
+_raw:
+  description:
+    - One address (or V(format=cidr), address with prefix length) per pool, or O(count) per pool without O(name).
+  type: list
+  elements: str
+'''
+
+from ansible.errors import AnsibleLookupError
+
+from ansible_collections.ipam.allocator.plugins.plugin_utils._lookup import IpamLookup
+
+
+class LookupModule(IpamLookup):
+
+    def lookup_terms(self, backend, terms, check_mode):
+        name = self.get_option('name')
+        count = self.get_option('count')
+        key = self.get_option('format')
+        if name is None:
+            if self.get_option('mac') is not None:
+                raise AnsibleLookupError('next_ip: "mac" needs "name" (the allocation it is for)')
+            if count < 1:
+                raise AnsibleLookupError('next_ip: count must be 1 or more, got %d' % count)
+            return [view[key] for pool in terms for view in backend.peek(pool, count)]
+        if count != 1:
+            raise AnsibleLookupError('next_ip: "count" cannot be used with "name": a name holds one address per pool')
+        results = []
+        for pool in terms:
+            outcome = backend.allocate(pool, str(name), mac=self.get_option('mac'),
+                                       description=self.get_option('description'),
+                                       dns_name=self.get_option('dns_name'), check_mode=check_mode)
+            results.append(outcome.after[key])
+        return results

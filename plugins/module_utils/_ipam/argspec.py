@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""Argument specs as data, shared by each module and its action plugin."""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.parameters import env_fallback
+
+from .backend import BACKEND_OPTIONS
+
+BACKEND_ARGSPEC = dict(
+    backend=dict(type='str', default='file'),
+    store=dict(type='path', fallback=(env_fallback, ['IPAM_ALLOCATOR_STORE'])),
+    url=dict(type='str'),
+    token=dict(type='str', no_log=True, fallback=(env_fallback, ['IPAM_ALLOCATOR_TOKEN'])),
+    validate_certs=dict(type='bool', default=True),
+    ca_path=dict(type='path'),
+    timeout=dict(type='float', default=30),
+    lock_timeout=dict(type='float', default=60),
+)
+
+
+def with_backend(**options):
+    spec = dict(BACKEND_ARGSPEC)
+    spec.update(options)
+    return spec
+
+
+IP_POOL = dict(
+    argument_spec=with_backend(
+        name=dict(type='str', required=True),
+        cidr=dict(type='str'),
+        ranges=dict(type='list', elements='str'),
+        reserved=dict(type='list', elements='str'),
+        gateway=dict(type='str'),
+        description=dict(type='str'),
+        min_prefix_length=dict(type='int'),
+        max_prefix_length=dict(type='int'),
+        default_prefix_length=dict(type='int'),
+        parent=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        force=dict(type='bool', default=False),
+    ),
+    required_if=[('state', 'present', ('cidr',))],
+)
+
+IP_ADDRESS = dict(
+    argument_spec=with_backend(
+        pool=dict(type='str', required=True),
+        name=dict(type='str'),
+        address=dict(type='str'),
+        mac=dict(type='str'),
+        description=dict(type='str'),
+        dns_name=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    ),
+    required_if=[('state', 'present', ('name',)), ('state', 'absent', ('name', 'address'), True)],
+    mutually_exclusive=[('address', 'mac')],
+)
+
+IP_ADDRESS_INFO = dict(
+    argument_spec=with_backend(
+        pool=dict(type='str'),
+        name=dict(type='str'),
+        address=dict(type='str'),
+    ),
+)
+
+
+def backend_options(params):
+    """The backend's share of a module's validated parameters."""
+    return {key: params.get(key) for key in BACKEND_OPTIONS}

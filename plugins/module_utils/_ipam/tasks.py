@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""What each module does, once: called by the module's ``main()`` and by its action plugin.
+
+A runner takes a backend and validated parameters and returns the result dict;
+``IpamError`` escapes to the caller, which turns it into the failure of its kind.
+"""
+
+from __future__ import annotations
+
+from .argspec import backend_options
+from .backend import load_backend
+
+ADDRESS_KEYS = ('address', 'cidr', 'prefix_length', 'gateway', 'pool', 'name', 'description', 'dns_name')
+POOL_KEYS = ('name', 'cidr', 'ranges', 'reserved', 'gateway', 'description', 'min_prefix_length',
+             'max_prefix_length', 'default_prefix_length', 'parent')
+
+
+def run_ip_pool(backend, params, check_mode):
+    if params['state'] == 'absent':
+        outcome = backend.remove_pool(params['name'], force=params['force'], check_mode=check_mode)
+        pool = outcome.before
+    else:
+        outcome = backend.ensure_pool({key: params.get(key) for key in POOL_KEYS}, check_mode=check_mode)
+        pool = outcome.after
+    return {'changed': outcome.changed, 'pool': pool, 'diff': outcome.diff}
+
+
+def run_ip_address(backend, params, check_mode):
+    if params['state'] == 'absent':
+        outcome = backend.release(params['pool'], name=params.get('name'), address=params.get('address'),
+                                  check_mode=check_mode)
+        record = outcome.before
+    else:
+        outcome = backend.allocate(params['pool'], params['name'], address=params.get('address'), mac=params.get('mac'),
+                                   description=params.get('description'), dns_name=params.get('dns_name'),
+                                   check_mode=check_mode)
+        record = outcome.after
+    result = {'changed': outcome.changed, 'diff': outcome.diff}
+    result.update((key, record.get(key)) for key in ADDRESS_KEYS)
+    if params['state'] == 'absent' and not record:
+        result.update(pool=params['pool'], name=params.get('name'))
+    return result
+
+
+def run_ip_address_info(backend, params, check_mode):
+    allocations = backend.allocations(pool=params.get('pool'), name=params.get('name'), address=params.get('address'))
+    pools = backend.pools(name=params.get('pool'))
+    return {'changed': False, 'allocations': allocations, 'pools': pools}
+
+
+def run(runner, params, check_mode):
+    """Open the backend the parameters name, run ``runner`` and close the backend."""
+    with load_backend(backend_options(params)) as backend:
+        return runner(backend, params, check_mode)

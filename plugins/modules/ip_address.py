@@ -1,0 +1,187 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: ip_address
+short_description: Allocate or release an IP address by name
+description:
+  - Gives O(name) an address in O(pool) and keeps it there: asking again returns the same address with RV(ignore:changed=false).
+  - Without O(address) or O(mac) the name gets the lowest free address of the pool's ranges (the whole prefix when the
+    pool has none), never the network or IPv4 broadcast address (except in /31, /32, /127 and /128 pools),
+    the gateway or a reserved entry.
+  - With O(state=absent) the name's address (or the holder of O(address)) is released. Releasing what is not held is
+    not an error.
+  - Allocation happens on the controller, whatever host the task targets; see O(store).
+  - No two names ever hold the same address in a pool, whatever the number of forks or processes.
+  - In check mode nothing is written and the result is the address a real run would allocate.
+version_added: 0.1.0
+author:
+  - ipam.allocator contributors
+extends_documentation_fragment:
+  - ipam.allocator.backend
+  - ipam.allocator.backend.actiongroup
+options:
+  pool:
+    description:
+      - The pool to allocate from.
+      - File backend, the name of a pool made by M(ipam.allocator.ip_pool).
+      - Remote backends, the prefix's CIDR, for example V(10.0.0.0/24).
+    type: str
+    required: true
+  name:
+    description:
+      - The idempotency key of the allocation, for example V(web01) or V(web01/eth0). A name holds at most one
+        address per pool.
+      - Required with O(state=present).
+    type: str
+  address:
+    description:
+      - Ask for this specific address (V(10.0.0.5), or V(10.0.0.5/24) with the pool's prefix length).
+      - If O(name) already holds another address it moves to this one.
+      - Fails, naming the holder, when another name holds it; fails when it is outside the pool, reserved or the gateway.
+      - With O(state=absent) and no O(name), release whoever holds this address.
+    type: str
+  mac:
+    description:
+      - In an IPv6 /64 pool, ask for the modified EUI-64 address of this MAC address (RFC 4291, appendix A).
+      - The same MAC always yields the same address.
+    type: str
+  description:
+    description:
+      - Free text stored with the allocation. Left as it is when not given.
+    type: str
+  dns_name:
+    description:
+      - A DNS name stored with the allocation. Left as it is when not given.
+    type: str
+  state:
+    description:
+      - V(present) allocates (or keeps) the address, V(absent) releases it.
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: ipam.allocator.ip_pool
+  - module: ipam.allocator.ip_address_info
+  - plugin: ipam.allocator.next_ip
+    plugin_type: lookup
+'''
+
+EXAMPLES = r'''
+- name: Give each host an address from the lab pool (runs on the controller)
+  ipam.allocator.ip_address:
+    store: /srv/ipam/store.yml
+    pool: lab
+    name: "{{ inventory_hostname }}"
+  register: allocation
+
+- name: Use it
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }} is {{ allocation.cidr }} via {{ allocation.gateway }}"
+
+- name: Set the backend once for a whole play
+  hosts: all
+  gather_facts: false
+  module_defaults:
+    group/ipam.allocator.all:
+      store: /srv/ipam/store.yml
+  tasks:
+    - name: One address per interface
+      ipam.allocator.ip_address:
+        pool: lab
+        name: "{{ inventory_hostname }}/eth0"
+        dns_name: "{{ inventory_hostname }}.lab.example.com"
+
+- name: Pin a specific address
+  ipam.allocator.ip_address:
+    store: /srv/ipam/store.yml
+    pool: lab
+    name: router
+    address: 10.0.0.254
+
+- name: EUI-64 address from the host's MAC in an IPv6 /64 pool
+  ipam.allocator.ip_address:
+    store: /srv/ipam/store.yml
+    pool: lab6
+    name: "{{ inventory_hostname }}"
+    mac: "{{ ansible_facts.default_ipv6.macaddress | default('52:54:00:12:34:56') }}"
+
+- name: Release the host's address when it is decommissioned
+  ipam.allocator.ip_address:
+    store: /srv/ipam/store.yml
+    pool: lab
+    name: "{{ inventory_hostname }}"
+    state: absent
+'''
+
+RETURN = r'''
+address:
+  description: The allocated address (with O(state=absent), the released one, or V(null) when nothing was held).
+  returned: success
+  type: str
+  sample: 10.0.0.5
+cidr:
+  description: The address with the pool's prefix length.
+  returned: success
+  type: str
+  sample: 10.0.0.5/24
+prefix_length:
+  description: The pool's prefix length.
+  returned: success
+  type: int
+  sample: 24
+gateway:
+  description: The pool's gateway, if it has one.
+  returned: success
+  type: str
+  sample: 10.0.0.1
+pool:
+  description: The pool.
+  returned: success
+  type: str
+  sample: lab
+name:
+  description: The name that holds the address.
+  returned: success
+  type: str
+  sample: web01
+description:
+  description: The allocation's description.
+  returned: success
+  type: str
+dns_name:
+  description: The allocation's DNS name.
+  returned: success
+  type: str
+diff:
+  description:
+    - The allocation record before and after; V({}) before a new allocation and after a release.
+  returned: success
+  type: dict
+  contains:
+    before:
+      description: The record before the task.
+      type: dict
+      returned: success
+    after:
+      description: The record after the task.
+      type: dict
+      returned: success
+'''
+
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.argspec import IP_ADDRESS
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.module import run_module
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run_ip_address
+
+
+def main():
+    run_module(IP_ADDRESS, run_ip_address)
+
+
+if __name__ == '__main__':
+    main()

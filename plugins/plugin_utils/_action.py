@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""Base class of the action plugins: run a module's runner on the controller, in-process.
+
+Whatever host the task targets, the backend runs in the controller's worker
+process: no module is shipped, no ``delegate_to`` is needed, and ``store`` is a
+controller path.  This is the one place an ``IpamError`` becomes an action failure.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run
+
+
+class IpamAction(ActionBase):
+    """Subclasses set ``SPEC`` (argspec.py) and ``RUNNER`` (tasks.py)."""
+
+    TRANSFERS_FILES = False
+    SPEC = None
+    RUNNER = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._supports_check_mode = True
+        self._supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _validation, params = self.validate_argument_spec(**self.SPEC)
+        try:
+            result.update(run(type(self).RUNNER, params, check_mode=bool(self._task.check_mode)))
+        except IpamError as exc:
+            raise AnsibleActionFail(str(exc)) from exc
+        return result
