@@ -8,9 +8,10 @@
 #   servers.sh stop       [nautobot|netbox|all]   stop server(s); postgres/redis too when none is left
 #   servers.sh status
 #   servers.sh env                                  print `export IPAM_TEST_*=...` lines
-#   servers.sh reset-data [nautobot|netbox|all]   restore the DB(s) to the post-setup state (~1-2 s)
+#   servers.sh reset-data [nautobot|netbox|all]   restore the DB(s) to the post-setup state (~2 s)
+#   smoke.sh [nautobot|netbox|all]                  curl + jq end-to-end check of the running servers
 #
-# Every traffic goes to 127.0.0.1 only. See README.md beside this file.
+# All traffic stays on 127.0.0.1. See README.md beside this file.
 set -euo pipefail
 
 # --------------------------------------------------------------------------- settings
@@ -98,13 +99,13 @@ as_pg() {
 }
 
 psql_admin() { # SQL... -- superuser over the private unix socket
-  as_pg "$PGBIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAtX "$@"
+  PGOPTIONS='-c client_min_messages=warning' as_pg "$PGBIN/psql" -h "$PG_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -qAtX "$@"
 }
 
 pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
 
 http_code() { # url token scheme
-  curl -s -o /dev/null -m 10 -w '%{http_code}' -H "Authorization: $3 $2" -H 'Accept: application/json' "$1" || true
+  curl -s -o /dev/null -m 5 -w '%{http_code}' -H "Authorization: $3 $2" -H 'Accept: application/json' "$1" || true
 }
 
 port_in_use() { # port
@@ -134,8 +135,21 @@ find_python() { # "3.11 3.12 ..."
 }
 
 python_for() {
+  local forced
+  forced="IPAM_SERVERS_${1^^}_PYTHON"
+  if [[ -n "${!forced:-}" ]]; then   # explicit interpreter: use it if its version fits
+    local v ok
+    v="$("${!forced}" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)"
+    case "$1" in
+      nautobot) [[ "$v" =~ ^3\.1[0-4]$ ]] && ok=1 ;;
+      netbox)   [[ "$v" =~ ^3\.1[2-9]$ ]] && ok=1 ;;
+    esac
+    if [[ -n "${ok:-}" ]]; then echo "${!forced}"; return 0; fi
+    echo "$forced=${!forced} is Python '${v:-?}'" >&2
+    return 1
+  fi
   case "$1" in
-    nautobot) find_python "3.11 3.12 3.13 3.10" ;;   # Nautobot 3.2: >=3.10,<3.15
+    nautobot) find_python "3.11 3.12 3.13 3.10 3.14" ;;   # Nautobot 3.2: >=3.10,<3.15
     netbox)   find_python "3.12 3.13 3.14" ;;        # NetBox 4.7: >=3.12
   esac
 }
@@ -148,6 +162,7 @@ ensure_apt() {
   command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
   command -v pg_config >/dev/null 2>&1 || missing+=(libpq-dev)   # NetBox builds psycopg[c]
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v jq >/dev/null 2>&1 || missing+=(jq)                   # smoke.sh
   command -v gcc >/dev/null 2>&1 || missing+=(gcc)
   if ((${#missing[@]})); then
     log "installing Debian packages: ${missing[*]}"
@@ -443,22 +458,32 @@ ensure_venv() { # server python
   if [[ -f "$v/.ipam-allocator-complete" ]]; then return 0; fi
   log "$s: creating venv $v with $py ($("$py" -V 2>&1))"
   rm -rf "$v"
-  mkdir -p "$(dirname "$v")"
+  mkdir -p "$(dirname "$v")" "$LOG_DIR"
   "$py" -m venv "$v"
-  "$v/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
-  log "$s: pip install $s==$(version_of "$s") (a few minutes on a fresh machine)"
-  "$v/bin/python" -m pip install -q --disable-pip-version-check "$s==$(version_of "$s")"
+  local piplog="$LOG_DIR/$s-pip.log"
+  : >"$piplog"
+  "$v/bin/python" -m pip install --disable-pip-version-check --upgrade pip >>"$piplog" 2>&1 \
+    || { tail -n 30 "$piplog" >&2; die "$s: pip upgrade failed (log: $piplog)"; }
+  log "$s: pip install $s==$(version_of "$s") (about 1 min; log: $piplog)"
+  "$v/bin/python" -m pip install --disable-pip-version-check "$s==$(version_of "$s")" >>"$piplog" 2>&1 \
+    || { grep -v 'WARNING: Location' "$piplog" | tail -n 30 >&2; die "$s: pip install failed (log: $piplog)"; }
   "$v/bin/python" -m pip freeze --disable-pip-version-check >"$v/requirements.freeze.txt"
   touch "$v/.ipam-allocator-complete"
 }
 
 setup_one() { # server  (pg + redis already running)
   local s="$1" t0=$SECONDS py reason
-  if ! py="$(python_for "$s")"; then
+  if ! py="$(python_for "$s" 2>/dev/null)"; then
+    local forced="IPAM_SERVERS_${s^^}_PYTHON"
     case "$s" in
-      netbox) reason="no Python >= 3.12 found (NetBox $(version_of netbox) requires it; looked in $(pyenv_root)/versions/3.1[234].* and python3.1[234] on PATH)" ;;
-      *)      reason="no Python 3.10-3.13 found for Nautobot $(version_of nautobot)" ;;
+      netbox) reason="no Python >= 3.12 found (NetBox $(version_of netbox) requires it)" ;;
+      *)      reason="no Python 3.10-3.14 found (Nautobot $(version_of nautobot) requires one)" ;;
     esac
+    if [[ -n "${!forced:-}" ]]; then
+      reason="$reason: $(python_for "$s" 2>&1 >/dev/null || true)"
+    else
+      reason="$reason: looked in $(pyenv_root)/versions/3.*/bin/python3 and python3.X on PATH"
+    fi
     mark_unavailable "$s" "$reason"
     return 3
   fi
@@ -563,7 +588,7 @@ start_one() { # server
         ;;
       netbox)
         ( cd "$d" && exec_with_env "$s" setsid "$v/bin/gunicorn" --bind "$HOST:$port" \
-            --workers "$NETBOX_WORKERS" --timeout 300 --graceful-timeout 10 \
+            --workers "$NETBOX_WORKERS" --timeout 300 --graceful-timeout 10 --no-control-socket \
             --error-logfile - netbox.wsgi:application </dev/null >>"$log" 2>&1 ) &
         ;;
     esac
@@ -572,8 +597,8 @@ start_one() { # server
   fi
 }
 
-wait_ready() { # server
-  local s="$1" port url token scheme code=000 t0=$SECONDS pid
+wait_ready() { # server [start time in $SECONDS]
+  local s="$1" port url token scheme code=000 t0="${2:-$SECONDS}" pid
   port="$(port_of "$s")"; url="http://$HOST:$port/api/status/"
   token="$(token_of "$s")"; scheme="$(scheme_of "$s")"
   [[ -f "$(marker_of "$s")" ]] && return 0
@@ -581,6 +606,7 @@ wait_ready() { # server
     pid="$(server_pid "$s")"
     if ! pid_alive "$pid"; then
       tail -n 40 "$(srv_dir "$s")/server.log" >&2 || true
+      rm -f "$(pidfile_of "$s")"
       die "$s exited during startup (log above: $(srv_dir "$s")/server.log)"
     fi
     code="$(http_code "$url" "$token" "$scheme")"
@@ -591,6 +617,7 @@ wait_ready() { # server
     sleep 1
   done
   tail -n 40 "$(srv_dir "$s")/server.log" >&2 || true
+  stop_one "$s" >&2
   die "$s not ready after ${START_TIMEOUT}s (last HTTP status of $url: $code; log above: $(srv_dir "$s")/server.log)"
 }
 
@@ -603,7 +630,7 @@ cmd_start() {
   pg_start
   redis_start
   for s in $targets; do start_one "$s"; done
-  for s in $targets; do wait_ready "$s"; done
+  for s in $targets; do wait_ready "$s" "$t0"; done
   log "start finished in $((SECONDS - t0)) s"
 }
 
@@ -705,7 +732,7 @@ cmd_reset_data() {
 }
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 main() {

@@ -44,7 +44,7 @@ Options:
   -h, --help            show this help
 
 All messages go to stderr; stdout carries only the PATH line, so
-  eval "\$($PROG .venv/bin/python --pythons-dir .ansible-test-pythons)"
+  eval "\$($PROG .venv/bin/python --pythons-dir /tmp/ansible-test-pythons)"
 works.
 EOF
 }
@@ -235,7 +235,7 @@ def install_arguments(argv):
         else:
             args.append(arg)
     reqs = [a for a in args if not a.startswith('-')]
-    names = [_norm(re.split(r'[<>=!~;\[ @]', r, 1)[0]) for r in reqs]
+    names = [_norm(re.split(r'[<>=!~;\[ @]', r, maxsplit=1)[0]) for r in reqs]
     if 'pip' not in names:
         reqs.append('pip==' + PIP_VERSION)
         args.append('pip==' + PIP_VERSION)
@@ -284,9 +284,17 @@ for V in $PIP_VERSIONS; do
     else
         log "fetch   pip==$V wheel (pip download)"
         rm -rf "$TMP/dl" && mkdir -p "$TMP/dl"
-        if ! "$PY" -m pip download --disable-pip-version-check --quiet --no-deps \
+        PIP_PY=$PY
+        if ! "$PIP_PY" -m pip --version >/dev/null 2>&1; then
+            PIP_PY=$(command -v python3 || true)
+            if [[ -z $PIP_PY ]] || ! "$PIP_PY" -m pip --version >/dev/null 2>&1; then
+                die "neither $PY nor python3 on PATH has pip to download pip==$V with"
+            fi
+            log "note: $PY has no pip; downloading with $PIP_PY"
+        fi
+        if ! "$PIP_PY" -m pip download --disable-pip-version-check --quiet --no-deps \
                 --only-binary=:all: --dest "$TMP/dl" "pip==$V" >&2; then
-            die "pip download pip==$V failed (is PyPI reachable? does $PY have pip?)"
+            die "pip download pip==$V failed (is PyPI reachable?)"
         fi
         [[ -f "$TMP/dl/pip-$V-py3-none-any.whl" ]] || die "pip download did not produce pip-$V-py3-none-any.whl"
         mv -f "$TMP/dl/pip-$V-py3-none-any.whl" "$whl"

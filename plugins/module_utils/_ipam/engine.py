@@ -320,6 +320,7 @@ def plan_pool(state, params):
     before = None
     if state.has_pool(settings.name):
         space = state.space(settings.name)
+        space.validate()
         before = pool_view(space.settings, space.used())
         if space.settings.to_doc() == settings.to_doc():
             return Change(before, before), None

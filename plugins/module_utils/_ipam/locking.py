@@ -22,20 +22,21 @@ import time
 
 from .errors import StoreError, StoreLockTimeoutError
 
-_IDENTITY = None
+_IDENTITY = (None, None)
 
 
 def _identity():
+    """Who this process is, for a lock timeout message; recomputed after a fork."""
     global _IDENTITY
-    if _IDENTITY is None:
+    if _IDENTITY[0] != os.getpid():
         try:
             with open('/proc/self/cmdline', 'rb') as handle:
                 argv = handle.read().split(b'\0')
             command = ' '.join(os.path.basename(part.decode('utf-8', 'replace')) for part in argv[:3] if part)
         except OSError:
             command = 'unknown command'
-        _IDENTITY = 'pid %d on %s (%s)' % (os.getpid(), socket.gethostname(), command[:120])
-    return _IDENTITY
+        _IDENTITY = (os.getpid(), 'pid %d on %s (%s)' % (os.getpid(), socket.gethostname(), command[:120]))
+    return _IDENTITY[1]
 
 
 class FileLock:

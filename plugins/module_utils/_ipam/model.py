@@ -160,17 +160,17 @@ class PoolSettings:
         """None when ``value`` may be given to a host, else why not."""
         if value not in self.network:
             return 'outside the pool cidr %s' % self.network.text()
-        if not any(first <= value <= last for first, last in self.address_space()):
-            low, high = self.network.usable_bounds()
-            if not low <= value <= high:
-                return 'the network or broadcast address of %s' % self.network.text()
-            return 'outside the ranges of pool %r (%s)' % (self.name, ', '.join(
-                format_block(self.version, first, last) for first, last in sorted(self.ranges)))
         if value == self.gateway:
             return 'the gateway of pool %r' % self.name
         for first, last in self.reserved:
             if first <= value <= last:
                 return 'reserved in pool %r (%s)' % (self.name, format_block(self.version, first, last))
+        low, high = self.network.usable_bounds()
+        if not low <= value <= high:
+            return 'the network or broadcast address of %s' % self.network.text()
+        if not any(first <= value <= last for first, last in self.address_space()):
+            return 'outside the ranges of pool %r (%s)' % (self.name, ', '.join(
+                format_block(self.version, first, last) for first, last in sorted(self.ranges)))
         return None
 
     # -- serialization ---------------------------------------------------------

@@ -94,6 +94,9 @@ class PoolSpace(abc.ABC):
     def count(self, kind):
         return sum(1 for _record in self.records(kind))
 
+    def validate(self):
+        """Raise StoreError if the stored pool breaks the rules (a hand-edited store may)."""
+
     def used(self):
         """Allocatable addresses taken: one per address record, plus what child prefixes cover."""
         used = self.count(ADDRESS)
@@ -210,10 +213,12 @@ class MemoryPoolSpace(PoolSpace):
                     raise damaged_store(self._origin, 'pool %r: %s is held by both %r and %r' % (
                         self.settings.name, format_address(self.settings.version, first_b), name_a, name_b))
             occupied = IntervalSet((first, last) for first, last, _name in held)
-            for first, last in self.settings.blocked():
+            blocked = self.settings.blocked()
+            for first, last in blocked:
                 if occupied.overlaps(first, last):
                     raise damaged_store(self._origin, 'pool %r: an allocation sits on the reserved entry or gateway %s' % (
                         self.settings.name, format_block(self.settings.version, first, last)))
+            for first, last in blocked:
                 occupied.add(first, last)
             self._occupied = occupied
         return self._occupied
@@ -224,6 +229,9 @@ class MemoryPoolSpace(PoolSpace):
 
     def occupied_from(self, value):
         return self.occupied().iter_from(value)
+
+    def validate(self):
+        self.occupied()
 
     def find_overlapping(self, first, last):
         for record in self.records():

@@ -55,17 +55,14 @@ class SqliteStore(Store):
     codec_name = 'SQLite'
 
     def _connect(self, read_only):
-        if read_only:
-            if not os.path.exists(self.path):
-                return None
-            uri = 'file:%s?mode=ro' % self.path.replace('?', '%3f').replace('#', '%23')
-            connection = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=self.lock_timeout)
-        else:
-            connection = sqlite3.connect(self.path, isolation_level=None, timeout=self.lock_timeout)
+        if read_only and not os.path.exists(self.path):
+            return None
+        # Readers open read-write but only SELECT: a reader may have to roll back
+        # the hot journal of a writer that was killed, which a read-only handle cannot.
+        connection = sqlite3.connect(self.path, isolation_level=None, timeout=self.lock_timeout)
         try:
             connection.execute('PRAGMA synchronous = FULL')
-            if not read_only:
-                connection.execute('PRAGMA journal_mode = DELETE')
+            connection.execute('PRAGMA journal_mode = DELETE')
         except sqlite3.DatabaseError as exc:
             connection.close()
             raise StoreError('Store %s is not a usable SQLite database (%s); it was left untouched' % (self.path, exc)) from None
@@ -131,20 +128,20 @@ class SqliteState(StoreState):
         if connection is None:
             return
         try:
-            if create:
-                connection.execute('BEGIN IMMEDIATE')
-                tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-                if 'meta' not in tables:
-                    if tables:
-                        raise StoreError('Store %s is an SQLite database of something else (tables: %s); it was left untouched'
-                                         % (origin, ', '.join(sorted(tables))))
-                    # executescript() would COMMIT first: run the statements one by one.
-                    for statement in _SCHEMA.split(';'):
-                        if statement.strip():
-                            connection.execute(statement)
-                    connection.execute("INSERT INTO meta VALUES ('version', ?)", (str(STORE_VERSION),))
-            else:
-                connection.execute('BEGIN')
+            connection.execute('BEGIN IMMEDIATE' if create else 'BEGIN')
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if 'meta' not in tables:
+                if tables:
+                    raise StoreError('Store %s is an SQLite database of something else (tables: %s); it was left untouched'
+                                     % (origin, ', '.join(sorted(tables))))
+                if not create:
+                    self._db = None
+                    return
+                # executescript() would COMMIT first: run the statements one by one.
+                for statement in _SCHEMA.split(';'):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute("INSERT INTO meta VALUES ('version', ?)", (str(STORE_VERSION),))
             row = connection.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError('Store %s is not a usable SQLite database (%s); it was left untouched' % (origin, exc)) from None
