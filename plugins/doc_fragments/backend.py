@@ -55,6 +55,20 @@ options:
       - The error names the process that holds the lock.
     type: float
     default: 60
+  vrf:
+    description:
+      - NetBox only. The VRF of the prefixes given as pools, when a CIDR is not unique. Default is the global table.
+    type: str
+  namespace:
+    description:
+      - Nautobot only. The namespace of the prefixes given as pools. Default is V(Global).
+    type: str
+  key_field:
+    description:
+      - Remote backends only. A custom field (text, on IP addresses and prefixes) that holds each allocation's name.
+      - Without it the name is kept in the object's description, and every object this collection creates carries the
+        tag C(ipam-allocator).
+    type: str
 '''
 
     # Sources that only controller-side plugins (lookups, inventory) read.
@@ -105,6 +119,24 @@ options:
     ini:
       - section: ipam_allocator
         key: lock_timeout
+  vrf:
+    env:
+      - name: IPAM_ALLOCATOR_VRF
+    ini:
+      - section: ipam_allocator
+        key: vrf
+  namespace:
+    env:
+      - name: IPAM_ALLOCATOR_NAMESPACE
+    ini:
+      - section: ipam_allocator
+        key: namespace
+  key_field:
+    env:
+      - name: IPAM_ALLOCATOR_KEY_FIELD
+    ini:
+      - section: ipam_allocator
+        key: key_field
 '''
 
     # Shared attributes of the modules, which run on the controller through their action plugin.

@@ -22,6 +22,9 @@ BACKEND_ARGSPEC = dict(
     ca_path=dict(type='path'),
     timeout=dict(type='float', default=30),
     lock_timeout=dict(type='float', default=60),
+    vrf=dict(type='str'),
+    namespace=dict(type='str'),
+    key_field=dict(type='str'),
 )
 
 

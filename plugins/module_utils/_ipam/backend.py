@@ -115,16 +115,20 @@ class Backend(abc.ABC):
 
 # name -> (module inside this package, class).  Imported on first use so a
 # play on the file backend never imports an HTTP library.
-BUILTIN_BACKENDS = {
-    'file': ('backend_file', 'FileBackend'),
-}
+BUILTIN_BACKENDS = ('file', 'netbox', 'nautobot')
 
 
 def _builtin(name):
-    # Written as literal imports so AnsiballZ packs them when a module runs on a host.
+    # Literal imports, so AnsiballZ packs them when a module runs on a host.
     if name == 'file':
         from .backend_file import FileBackend
         return FileBackend
+    if name == 'netbox':
+        from .backend_netbox import NetboxBackend
+        return NetboxBackend
+    if name == 'nautobot':
+        from .backend_nautobot import NautobotBackend
+        return NautobotBackend
     raise KeyError(name)
 
 

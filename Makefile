@@ -1,0 +1,54 @@
+# ipam.allocator: `make demo` shows it working, `make test` runs every test suite.
+# Both work on a fresh machine: they build their own virtualenv in .venv.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+BUILD := $(CURDIR)/build
+
+.PHONY: all venv demo test test-fast bench dist clean servers-stop
+
+all: test
+
+$(VENV)/.ready: requirements-test.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed (found $$($(PYTHON) -V))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.ready
+
+# Build the collection tarball, the way it is published.
+dist: venv
+	rm -rf $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+# Install the built collection into the venv and run examples/ on the file backend.
+demo: dist
+	$(BIN)/ansible-galaxy collection install --force \
+	  -p "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+	  $(BUILD)/dist/ipam-allocator-*.tar.gz
+	mkdir -p $(BUILD)/demo
+	cd examples && ANSIBLE_CONFIG=$(CURDIR)/examples/ansible.cfg IPAM_ALLOCATOR_STORE=$(BUILD)/demo/store.yml \
+	  $(BIN)/ansible-playbook -i inventory.yml demo.yml
+
+# Every suite: sanity, unit, integration, docs, lint, molecule, remote servers.
+# It ends with pytest's summary line.
+test: venv
+	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/unit tests/suites $(PYTEST_ARGS)
+
+# The same without the slow suites (sanity, servers): for quick local iterations.
+test-fast: venv
+	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/unit tests/suites -m 'not slow' $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	PATH="$(BIN):$$PATH" $(BIN)/python bench/run.py
+
+servers-stop:
+	bash tests/servers/servers.sh stop all
+
+clean:
+	rm -rf $(BUILD) tests/output .pytest_cache
