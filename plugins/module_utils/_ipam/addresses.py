@@ -158,10 +158,10 @@ def normalize_mac(mac):
 
 def eui64_address(network, mac):
     """The modified EUI-64 address of ``mac`` in the IPv6 /64 ``network`` (RFC 4291 appendix A)."""
+    value = normalize_mac(mac)
     if network.version != 6 or network.prefix_length != 64:
         raise InvalidInputError(
             'An EUI-64 address needs an IPv6 /64 pool; %s is not one. Drop "mac" or use a /64 pool.' % network.text())
-    value = normalize_mac(mac)
     oui, nic = value >> 24, value & 0xFFFFFF
     # Invert the universal/local bit and put ff:fe in the middle.
     interface_id = ((oui ^ 0x020000) << 40) | (0xFFFE << 24) | nic
