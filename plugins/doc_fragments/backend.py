@@ -156,9 +156,11 @@ attributes:
     support: full
   action_group:
     description: Use C(group/ipam.allocator.all) in O(ignore:module_defaults) to set the backend options once.
+    support: N/A
     membership:
       - ipam.allocator.all
   platform:
     description: Runs on the controller.
+    support: N/A
     platforms: posix
 '''

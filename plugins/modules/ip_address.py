@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 module: ip_address
 short_description: Allocate or release an IP address by name
 description:
-  - Gives O(name) an address in O(pool) and keeps it there: asking again returns the same address with RV(ignore:changed=false).
+  - Gives O(name) an address in O(pool) and keeps it there. Asking again returns the same address, unchanged.
   - Without O(address) or O(mac) the name gets the lowest free address of the pool's ranges (the whole prefix when the
     pool has none), never the network or IPv4 broadcast address (except in /31, /32, /127 and /128 pools),
     the gateway or a reserved entry.

@@ -17,14 +17,13 @@ author:
 extends_documentation_fragment:
   - ipam.allocator.backend
   - ipam.allocator.backend.actiongroup
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full
-    details: Reads only.
+    details: Reads only; the same in check mode.
   diff_mode:
-    support: N/A
-    details: Reads only.
+    support: none
+    details: Reads only; there is nothing to diff.
 options:
   pool:
     description:

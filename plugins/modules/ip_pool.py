@@ -12,7 +12,7 @@ short_description: Define a pool of addresses to allocate from
 description:
   - On the file backend, creates, updates or removes a named pool in the store.
   - On a remote backend, ensures the prefix O(cidr) exists.
-  - Changing a pool never strands an allocation: new ranges, reserved entries or a new gateway that would collide
+  - Changing a pool never strands an allocation. New ranges, reserved entries or a new gateway that would collide
     with a live allocation fail and name it.
   - In check mode nothing is written and the result is what a real run would return.
 version_added: 0.1.0

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Documentation renders, linters pass, and the built tarball installs and works."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import pytest
+
+from .conftest import BUILD, REPO, run_tool, tool_env
+
+PLUGIN_DIRS = {'modules': 'module', 'lookup': 'lookup', 'inventory': 'inventory'}
+PLUGINS = sorted(
+    (plugin_type, os.path.splitext(os.path.basename(path))[0])
+    for directory, plugin_type in PLUGIN_DIRS.items()
+    for path in glob.glob(os.path.join(REPO, 'plugins', directory, '*.py'))
+    if not os.path.basename(path).startswith('_')
+)
+
+
+@pytest.mark.parametrize('plugin_type, name', PLUGINS, ids=['%s/%s' % item for item in PLUGINS])
+def test_ansible_doc_renders_with_examples(plugin_type, name):
+    rendered = run_tool(['ansible-doc', '-t', plugin_type, 'ipam.allocator.%s' % name]).stdout
+    assert 'EXAMPLES' in rendered and 'ERROR' not in rendered
+
+
+def test_antsibull_docs_lint():
+    run_tool(['antsibull-docs', 'lint-collection-docs', '--plugin-docs', '--validate-collection-refs=all', '.'])
+
+
+def test_changelog_lint():
+    run_tool(['antsibull-changelog', 'lint'])
+
+
+def test_ansible_lint_production_profile():
+    run_tool(['ansible-lint', '--profile', 'production', '--offline'])
+
+
+def test_built_tarball_installs_and_runs(tmp_path):
+    run_tool(['ansible-galaxy', 'collection', 'build', '--force', '--output-path', str(tmp_path / 'dist'), REPO])
+    tarballs = glob.glob(str(tmp_path / 'dist' / 'ipam-allocator-*.tar.gz'))
+    assert len(tarballs) == 1
+    installed = tmp_path / 'collections'
+    run_tool(['ansible-galaxy', 'collection', 'install', '--offline', '-p', str(installed), tarballs[0]])
+    env = tool_env(ANSIBLE_COLLECTIONS_PATH=str(installed))
+    listing = run_tool(['ansible-galaxy', 'collection', 'list', '-p', str(installed)], env=env).stdout
+    assert 'ipam.allocator' in listing
+    members = run_tool(['tar', '-tzf', tarballs[0]]).stdout.split()
+    assert not [name for name in members if name.startswith(('tests/output', '.ansible', 'build/', '.venv'))]
+    store = tmp_path / 'store.yml'
+    result = run_tool(['ansible', 'localhost', '-m', 'ipam.allocator.ip_pool', '-a',
+                       'store=%s name=lab cidr=10.0.0.0/24' % store], env=env)
+    assert 'CHANGED' in result.stdout
+    assert os.path.isfile(store)
+    assert BUILD not in str(installed)
