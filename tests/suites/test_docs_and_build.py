@@ -46,10 +46,10 @@ def test_built_tarball_installs_and_runs(tmp_path):
     tarballs = glob.glob(str(tmp_path / 'dist' / 'ipam-allocator-*.tar.gz'))
     assert len(tarballs) == 1
     installed = tmp_path / 'collections'
-    run_tool(['ansible-galaxy', 'collection', 'install', '--offline', '-p', str(installed), tarballs[0]])
     env = tool_env(ANSIBLE_COLLECTIONS_PATH=str(installed))
-    listing = run_tool(['ansible-galaxy', 'collection', 'list', '-p', str(installed)], env=env).stdout
-    assert 'ipam.allocator' in listing
+    run_tool(['ansible-galaxy', 'collection', 'install', '--force', '--offline', '-p', str(installed), tarballs[0]], env=env)
+    assert (installed / 'ansible_collections' / 'ipam' / 'allocator' / 'MANIFEST.json').is_file()
+    assert 'ipam.allocator.ip_address' in run_tool(['ansible-doc', '-t', 'module', 'ipam.allocator.ip_address'], env=env).stdout
     members = run_tool(['tar', '-tzf', tarballs[0]]).stdout.split()
     assert not [name for name in members if name.startswith(('tests/output', '.ansible', 'build/', '.venv'))]
     store = tmp_path / 'store.yml'
