@@ -51,7 +51,7 @@ def test_built_tarball_installs_and_runs(tmp_path):
     assert (installed / 'ansible_collections' / 'ipam' / 'allocator' / 'MANIFEST.json').is_file()
     assert 'ipam.allocator.ip_address' in run_tool(['ansible-doc', '-t', 'module', 'ipam.allocator.ip_address'], env=env).stdout
     members = run_tool(['tar', '-tzf', tarballs[0]]).stdout.split()
-    assert not [name for name in members if name.startswith(('tests/output', '.ansible', 'build/', '.venv'))]
+    assert not [name for name in members if name.startswith(('tests/output', '.ansible/', 'build/', '.venv', '.hypothesis'))]
     store = tmp_path / 'store.yml'
     result = run_tool(['ansible', 'localhost', '-m', 'ipam.allocator.ip_pool', '-a',
                        'store=%s name=lab cidr=10.0.0.0/24' % store], env=env)
