@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""The ``nautobot`` backend: Nautobot 2.x/3.x through its REST API (see backend_remote.py for the shared logic)."""
+
+from __future__ import annotations
+
+from .backend_remote import PREFIXES, RemoteBackend
+from .errors import InvalidInputError
+from .http import HttpError
+
+DEFAULT_NAMESPACE = 'Global'
+
+
+class NautobotBackend(RemoteBackend):
+    name = 'nautobot'
+    product = 'Nautobot'
+    url_env = 'NAUTOBOT_URL'
+    token_env = 'NAUTOBOT_TOKEN'
+    prefix_description_filter = False   # prefixes have no description filter: a name is found among the pool's children
+
+    def __init__(self, options):
+        if options.get('vrf'):
+            raise InvalidInputError('"vrf" is a NetBox option; on Nautobot, prefixes are kept apart by "namespace"')
+        super().__init__(options)
+        self.namespace = options.get('namespace') or DEFAULT_NAMESPACE
+        self._parents = {}
+
+    def scope(self):
+        return {'namespace': self.namespace}
+
+    def scope_text(self):
+        return 'in namespace %r' % self.namespace
+
+    def scope_fields(self):
+        return {'namespace': {'name': self.namespace}}
+
+    def status_fields(self):
+        # Nautobot needs a status on every prefix and IP address it creates.
+        return {'status': {'name': 'Active'}}
+
+    def reserved_fields(self):
+        return {'status': {'name': 'Reserved'}}
+
+    def tag_filter(self, tag):
+        return {'tags': tag}
+
+    def tag_ref(self, tag):
+        return {'name': tag}
+
+    def tag_query(self, tag):
+        return {'name': tag}
+
+    def tag_body(self, tag):
+        return {'name': tag, 'description': 'ipam.allocator', 'content_types': ['ipam.ipaddress', 'ipam.prefix']}
+
+    def ips_in(self, cidr):
+        # "parent" is the IP address's closest prefix (by id); "prefix" means contained in it.
+        return {'prefix': cidr}
+
+    def children_filter(self, pool):
+        return {'parent': pool.obj['id']}
+
+    def is_direct_child(self, pool, obj):
+        return (obj.get('parent') or {}).get('id') == pool.obj['id']
+
+    def parent_cidr(self, obj):
+        parent_id = (obj.get('parent') or {}).get('id')
+        if parent_id is None:
+            return None
+        if parent_id not in self._parents:
+            try:
+                self._parents[parent_id] = self.http.get('%s%s/' % (PREFIXES, parent_id)).data['prefix']
+            except HttpError as exc:
+                if exc.status != 404:
+                    raise
+                self._parents[parent_id] = None
+        return self._parents[parent_id]

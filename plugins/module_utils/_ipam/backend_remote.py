@@ -1,0 +1,898 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""What the ``netbox`` and ``nautobot`` backends share: everything but the API's dialect.
+
+A pool is a prefix given by its CIDR (in a NetBox VRF or a Nautobot namespace).
+An allocation is an IP address (or child prefix) object that carries the tag
+``ipam-allocator`` and its name: in a custom field (option ``key_field``) or in
+its description (``name`` or ``name | description``).  The server allocates
+atomically through ``available-ips`` / ``available-prefixes``; this module finds
+a name's object with one query, so a rerun changes nothing, and it deletes only
+objects it made.  The pool's gateway is the IP address in the prefix tagged
+``gateway``.  Views come from ``model.record_view``/``pool_view``, the same
+serializer as the file backend.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+
+from .addresses import BITS, format_address, parse_address, parse_network
+from .backend import Backend, Outcome
+from .engine import requested_address, requested_length
+from .errors import (
+    BackendError,
+    ConflictError,
+    InvalidInputError,
+    OutOfPoolError,
+    PoolExhaustedError,
+    PoolInUseError,
+    PoolNotFoundError,
+)
+from .http import HttpClient, HttpError
+from .model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
+
+TAG = 'ipam-allocator'
+GATEWAY_TAG = 'gateway'
+TAG_DESCRIPTION = 'Made by the ipam.allocator Ansible collection; the name of each allocation is kept with it'
+SEPARATOR = ' | '
+KEY_FIELD = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+DEFAULT_TIMEOUT = 30
+RACE_ATTEMPTS = 12   # a POST to available-* that lost a server-side race (nautobot#8297)
+WRITE_ATTEMPTS = 3   # a POST whose answer was lost, repeated after checking it did not land
+IPS = 'api/ipam/ip-addresses/'
+PREFIXES = 'api/ipam/prefixes/'
+TAGS = 'api/extras/tags/'
+_PATHS = {ADDRESS: IPS, PREFIX: PREFIXES}
+_WORDS = {ADDRESS: 'IP address', PREFIX: 'prefix'}
+
+
+def _env(*names):
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def _pause(attempt):
+    """Jittered, growing, bounded: spreads racing writers apart."""
+    time.sleep(min(2.0, 0.05 * 2 ** attempt) * random.uniform(0.5, 1.5))
+
+
+def _clean(value):
+    """Text as the server keeps it (trimmed); empty means unset."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def _single(data):
+    if isinstance(data, list):
+        return data[0] if data else None
+    return data or None
+
+
+def _updated(record, description, dns_name):
+    changes = {}
+    if description is not None:
+        changes['description'] = description
+    if dns_name is not None and record.kind == ADDRESS:
+        changes['dns_name'] = dns_name
+    return record.replace(**changes) if changes else record
+
+
+class RemotePool:
+    """A prefix used as a pool: settings (named by its CIDR) and the server's object."""
+
+    __slots__ = ('settings', 'obj')
+
+    def __init__(self, settings, obj):
+        self.settings = settings
+        self.obj = obj
+
+    @property
+    def cidr(self):
+        return self.settings.name
+
+    @property
+    def network(self):
+        return self.settings.network
+
+    @property
+    def path(self):
+        return '%s%s/' % (PREFIXES, self.obj['id'])
+
+
+class RemoteBackend(Backend):
+    """The backend interface over a NetBox-like REST API; subclasses speak the dialect."""
+
+    product = None      # 'NetBox'
+    url_env = None      # 'NETBOX_URL'
+    token_env = None    # 'NETBOX_TOKEN'
+    prefix_description_filter = True    # the server filters prefixes by description__isw
+
+    def __init__(self, options):
+        super().__init__(options)
+        url = options.get('url') or _env('IPAM_ALLOCATOR_URL', self.url_env)
+        token = options.get('token') or _env('IPAM_ALLOCATOR_TOKEN', self.token_env)
+        if not url:
+            raise BackendError('The %s backend needs the server address: set the "url" option (or %s)' % (self.name, self.url_env))
+        if not token:
+            raise BackendError('The %s backend needs an API token: set the "token" option (or IPAM_ALLOCATOR_TOKEN or %s)'
+                               % (self.name, self.token_env))
+        timeout = options.get('timeout')
+        timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise InvalidInputError('timeout %r must be a number of seconds above 0' % (timeout,))
+        key_field = options.get('key_field') or None
+        if key_field is not None and not KEY_FIELD.match(str(key_field)):
+            raise InvalidInputError('key_field %r must be the name of a custom field: letters, digits and underscores' % (key_field,))
+        self.key_field = None if key_field is None else str(key_field)
+        validate_certs = options.get('validate_certs')
+        self.http = HttpClient(url, token, self.auth_scheme(str(token)),
+                               validate_certs=True if validate_certs is None else validate_certs,
+                               ca_path=options.get('ca_path'), timeout=timeout, product=self.product)
+        self._pools = {}
+        self._tag_ids = {}
+
+    @property
+    def warnings(self):
+        """Things the user should hear about (plain http to another host); modules show them."""
+        return self.http.warnings
+
+    def close(self):
+        self.http.close()
+
+    # -- the dialect: subclasses override ------------------------------------------
+
+    def auth_scheme(self, token):
+        return 'Token'
+
+    def scope(self):
+        """Query parameters that keep a list in our VRF / namespace."""
+        raise NotImplementedError
+
+    def scope_text(self):
+        raise NotImplementedError
+
+    def scope_fields(self):
+        """Body fields that put a new prefix or IP address in our VRF / namespace."""
+        raise NotImplementedError
+
+    def status_fields(self):
+        """Body fields every new object needs."""
+        return {}
+
+    def reserved_fields(self):
+        raise NotImplementedError
+
+    def in_scope(self, obj):
+        return True
+
+    def tag_filter(self, tag):
+        raise NotImplementedError
+
+    def tag_ref(self, tag):
+        raise NotImplementedError
+
+    def tag_query(self, tag):
+        raise NotImplementedError
+
+    def tag_body(self, tag):
+        raise NotImplementedError
+
+    def ips_in(self, cidr):
+        """Query parameters for the IP addresses inside ``cidr``."""
+        raise NotImplementedError
+
+    def children_filter(self, pool):
+        """Query parameters for the direct child prefixes of ``pool``."""
+        raise NotImplementedError
+
+    def is_direct_child(self, pool, obj):
+        raise NotImplementedError
+
+    def parent_cidr(self, obj):
+        """The CIDR of the prefix a child prefix was allocated from, or None."""
+        raise NotImplementedError
+
+    # -- small helpers --------------------------------------------------------------
+
+    def _list(self, path, params):
+        try:
+            return [obj for obj in self.http.paged(path, params) if self.in_scope(obj)]
+        except HttpError as exc:
+            if exc.status == 400 and isinstance(exc.data, dict) and set(exc.data) <= {'tag', 'tags'}:
+                return []   # the tag does not exist yet, so nothing carries it
+            if exc.status == 400 and self.key_field and 'cf_%s' % self.key_field in (exc.data or {}):
+                raise BackendError('%s has no custom field %r (option key_field): create it as a text field on IP '
+                                   'addresses and prefixes, or drop key_field' % (self.product, self.key_field)) from None
+            raise
+
+    def _count(self, path, params):
+        try:
+            return int(self.http.get(path, dict(params, limit=1)).data.get('count') or 0)
+        except HttpError as exc:
+            if exc.status == 400 and isinstance(exc.data, dict) and set(exc.data) <= {'tag', 'tags'}:
+                return 0
+            raise
+
+    def _delete(self, kind, obj):
+        try:
+            self.http.delete('%s%s/' % (_PATHS[kind], obj['id']))
+        except HttpError as exc:
+            if exc.status != 404:   # already gone is what we wanted
+                raise
+
+    def _create(self, path, body, find, what):
+        """POST ``body``; when the answer is lost, ``find()`` tells whether it landed before asking again."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return _single(self.http.post(path, body).data)
+            except HttpError as exc:
+                if not exc.transient:
+                    raise
+                try:
+                    landed = find()
+                except HttpError:
+                    raise HttpError('%s. Whether %s was made is not known: rerun the task once %s answers; it finds what was '
+                                    'made by its name and never makes it twice' % (str(exc).rstrip('.'), what, self.product),
+                                    exc.status, exc.data) from None
+                if landed is not None:
+                    return landed
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+                _pause(attempt + 3)
+        raise AssertionError('unreachable')
+
+    def _tag_id(self, tag, create=False):
+        if tag in self._tag_ids:
+            return self._tag_ids[tag]
+
+        def find():
+            found = list(self.http.paged(TAGS, self.tag_query(tag)))
+            return found[0] if found else None
+
+        found = find()
+        if found is None and create:
+            try:
+                found = self._create(TAGS, self.tag_body(tag), find, 'the tag %r' % tag)
+            except HttpError as exc:
+                found = find() if exc.status == 400 else None   # made meanwhile by another process
+                if found is None:
+                    raise BackendError('%s. Create the tag %r in %s (for IP addresses and prefixes), or let the token '
+                                       'add tags' % (str(exc).rstrip('.'), tag, self.product)) from None
+        if found is None:
+            return None
+        self._tag_ids[tag] = found['id']
+        return found['id']
+
+    def _ours(self, obj):
+        tag_id = self._tag_id(TAG)
+        return tag_id is not None and any(isinstance(tag, dict) and tag.get('id') == tag_id for tag in obj.get('tags') or ())
+
+    # -- names on objects -----------------------------------------------------------
+
+    def _check_name(self, name):
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInputError('An allocation needs a non-empty "name" (the idempotency key, e.g. the inventory hostname)')
+        name = str(name)
+        if name != name.strip():
+            raise InvalidInputError('Name %r starts or ends with white space, which %s does not keep: trim it' % (name, self.product))
+        if self.key_field is None and SEPARATOR in name:
+            raise InvalidInputError('Name %r contains %r, which separates the name from the description on the %s backend: '
+                                    'choose another name or set key_field' % (name, SEPARATOR, self.name))
+        return name
+
+    def _key_fields(self, name, description):
+        if self.key_field is not None:
+            return {'custom_fields': {self.key_field: name}, 'description': description or ''}
+        return {'description': name if description is None else name + SEPARATOR + description}
+
+    def _name_filter(self, kind, name):
+        """Parameters that narrow a list to ``name`` (loosely: the exact match is checked on what comes back)."""
+        if self.key_field is not None:
+            return {'cf_%s' % self.key_field: name}
+        if kind == PREFIX and not self.prefix_description_filter:
+            return {}
+        return {'description__isw': name}
+
+    def _name_of(self, obj, name=None):
+        """``(name, description)`` kept on ``obj``; with ``name``, None unless it is exactly that name."""
+        if self.key_field is not None:
+            found = (obj.get('custom_fields') or {}).get(self.key_field)
+            found = str(found) if found not in (None, '') else None
+            if name is not None and found != name:
+                found = None
+            return found, _clean(obj.get('description'))
+        text = obj.get('description') or ''
+        if name is not None:
+            if text == name:
+                return name, None
+            if text.startswith(name + SEPARATOR):
+                return name, _clean(text[len(name) + len(SEPARATOR):])
+            return None, None
+        found, separator, rest = text.partition(SEPARATOR)
+        return found or None, _clean(rest) if separator else None
+
+    def _record(self, kind, obj, name=None):
+        found, description = self._name_of(obj, name)
+        if kind == ADDRESS:
+            value = parse_address(obj['address'].split('/', 1)[0])[1]
+            return Record(ADDRESS, found, value, value, description, _clean(obj.get('dns_name')))
+        network = parse_network(obj['prefix'], strict=False)
+        return Record(PREFIX, found, network.first, network.last, description)
+
+    def _belongs(self, kind, pool, obj):
+        if kind == ADDRESS:
+            version, value = parse_address(obj['address'].split('/', 1)[0])
+            length = int(obj['address'].split('/', 1)[1])
+            return version == pool.network.version and value in pool.network and length == pool.network.prefix_length
+        return self.is_direct_child(pool, obj)
+
+    def _kind_filter(self, kind, pool):
+        if kind == ADDRESS:
+            return dict(self.ips_in(pool.cidr), mask_length=pool.network.prefix_length)
+        return self.children_filter(pool)
+
+    def _find(self, kind, pool, name):
+        """The object ``name`` holds in ``pool``: one query, then an exact check of what it returned."""
+        params = dict(self.scope(), **self.tag_filter(TAG))
+        params.update(self._kind_filter(kind, pool))
+        params.update(self._name_filter(kind, name))
+        found = [obj for obj in self._list(_PATHS[kind], params)
+                 if self._name_of(obj, name)[0] == name and self._belongs(kind, pool, obj)]
+        if len(found) > 1:
+            raise BackendError('%s holds %d objects for %r in pool %s: %s. Delete all but one in %s' % (
+                self.product, len(found), name, pool.cidr,
+                ', '.join('%s (id %s)' % (obj.get('address') or obj.get('prefix'), obj['id']) for obj in found), self.product))
+        return found[0] if found else None
+
+    def _describe(self, kind, obj):
+        """Words for the holder of an address or prefix: its name when it is ours."""
+        if self._ours(obj):
+            name = self._name_of(obj)[0]
+            if name is not None:
+                return repr(name)
+        what = obj.get('address') or obj.get('prefix')
+        description = obj.get('description')
+        return '%s %s %s (id %s%s), which ipam.allocator did not make' % (
+            self.product, _WORDS[kind], what, obj['id'], ', description %r' % description if description else '')
+
+    # -- pools ----------------------------------------------------------------------
+
+    def _network(self, pool):
+        if not isinstance(pool, str) or '/' not in pool:
+            raise InvalidInputError('Invalid pool %r: on the %s backend a pool is a prefix given by its CIDR, such as 10.0.0.0/24'
+                                    % (pool, self.name))
+        return parse_network(str(pool), what='pool')
+
+    def _find_pool(self, pool):
+        network = self._network(pool)
+        cidr = network.text()
+        if cidr in self._pools:
+            return self._pools[cidr]
+        found = self._list(PREFIXES, dict(self.scope(), prefix=cidr))
+        if not found:
+            return None
+        if len(found) > 1:
+            raise BackendError('%s has %d prefixes %s %s (ids %s); a pool must be one: delete the duplicates' % (
+                self.product, len(found), cidr, self.scope_text(), ', '.join(str(obj['id']) for obj in found)))
+        gateway = self._gateway(network)
+        settings = PoolSettings.from_params(cidr, cidr, gateway=None if gateway is None else gateway[0],
+                                            description=_clean(found[0].get('description')))
+        self._pools[cidr] = RemotePool(settings, found[0])
+        return self._pools[cidr]
+
+    def _pool(self, pool):
+        found = self._find_pool(pool)
+        if found is None:
+            raise PoolNotFoundError('Prefix %s does not exist in %s %s: create it with ipam.allocator.ip_pool or in %s' % (
+                self._network(pool).text(), self.product, self.scope_text(), self.product))
+        return found
+
+    def _gateway(self, network):
+        """``(address text, object)`` of the lowest usable IP address in ``network`` tagged ``gateway``, or None."""
+        params = dict(self.scope(), **self.ips_in(network.text()))
+        params.update(self.tag_filter(GATEWAY_TAG))
+        low, high = network.usable_bounds()
+        for obj in sorted(self._list(IPS, params), key=lambda obj: parse_address(obj['address'].split('/', 1)[0])[1]):
+            version, value = parse_address(obj['address'].split('/', 1)[0])
+            if version == network.version and low <= value <= high:
+                return format_address(version, value), obj
+        return None
+
+    def _used(self, pool):
+        """IP address objects inside the prefix, except the gateway and placeholders on the network or broadcast address."""
+        network = pool.network
+        used = self._count(IPS, dict(self.scope(), **self.ips_in(pool.cidr)))
+        if pool.settings.gateway is not None:
+            used -= 1
+        low, high = network.usable_bounds()
+        edges = [value for value in (network.first, network.last) if not low <= value <= high]
+        if edges and used:
+            used -= self._count(IPS, dict(self.scope(), address=sorted({format_address(network.version, value) for value in edges})))
+        return max(used, 0)
+
+    def _pool_view(self, pool):
+        return pool_view(pool.settings, self._used(pool))
+
+    def _exhausted(self, pool):
+        size = pool.settings.size()
+        return PoolExhaustedError('Failed to allocate an address in pool %r: exhausted (%d of %d used). '
+                                  'Release addresses or widen the pool.' % (pool.cidr, min(self._used(pool), size), size))
+
+    # -- reading ----------------------------------------------------------------------
+
+    def pools(self, name=None):
+        if name is not None:
+            found = self._find_pool(name)
+            return [] if found is None else [self._pool_view(found)]
+        # Every prefix of a VRF could be thousands: list the pools that hold allocations of ours.
+        cidrs = set()
+        for obj in self._list(IPS, dict(self.scope(), **self.tag_filter(TAG))):
+            if self._name_of(obj)[0] is not None:
+                cidrs.add(parse_network(obj['address'], strict=False).text())
+        for obj in self._list(PREFIXES, dict(self.scope(), **self.tag_filter(TAG))):
+            if self._name_of(obj)[0] is not None:
+                parent = self.parent_cidr(obj)
+                if parent is not None:
+                    cidrs.add(parent)
+        pools = [found for found in map(self._find_pool, cidrs) if found is not None]
+        return [self._pool_view(found) for found in sorted(pools, key=lambda pool: (pool.network.version, pool.network.first,
+                                                                                     pool.network.prefix_length))]
+
+    def _settings_for(self, cidr):
+        found = self._find_pool(cidr)
+        return found.settings if found is not None else PoolSettings.from_params(cidr, cidr)
+
+    def _records(self, kind, pool, name, params):
+        """Record views of our objects of ``kind``: in ``pool`` (or anywhere in scope), optionally of ``name``."""
+        params = dict(params, **self.scope())
+        params.update(self.tag_filter(TAG))
+        if name is not None:
+            name = str(name)
+            params.update(self._name_filter(kind, name))
+        found = None
+        if pool is not None:
+            found = self._find_pool(pool)
+            if found is None:
+                return []
+            params.update(self._kind_filter(kind, found))
+        views = []
+        for obj in self._list(_PATHS[kind], params):
+            record = self._record(kind, obj, name)
+            if record.name is None or (found is not None and not self._belongs(kind, found, obj)):
+                continue
+            if found is not None:
+                settings = found.settings
+            elif kind == ADDRESS:
+                settings = self._settings_for(parse_network(obj['address'], strict=False).text())
+            else:
+                parent = self.parent_cidr(obj)
+                if parent is None:
+                    continue
+                settings = self._settings_for(parent)
+            views.append((settings.network.version, settings.network.first, settings.network.prefix_length, record.first,
+                          record_view(settings, record)))
+        return [item[-1] for item in sorted(views, key=lambda item: item[:-1])]
+
+    def allocations(self, pool=None, name=None, address=None):
+        params = {}
+        if address is not None:
+            params['address'] = format_address(*parse_address(str(address).split('/', 1)[0]))
+        return self._records(ADDRESS, pool, name, params)
+
+    def peek(self, pool, count=1):
+        found = self._pool(pool)
+        free = self._free_addresses(found, count)
+        if len(free) < count:
+            if not free:
+                raise self._exhausted(found)
+            raise PoolExhaustedError('Pool %r has only %d free address(es), %d were asked for: exhausted'
+                                     % (found.cidr, len(free), count))
+        return [record_view(found.settings, Record(ADDRESS, None, value, value)) for value in free]
+
+    def _free_addresses(self, pool, count):
+        """The server's next ``count`` free addresses that our rules allow (it may offer network or broadcast)."""
+        data = self.http.get(pool.path + 'available-ips/', {'limit': count + 2}).data or []
+        values = [parse_address(item['address'].split('/', 1)[0])[1] for item in data]
+        return [value for value in values if pool.settings.allowed_for_address(value) is None][:count]
+
+    # -- pools: ip_pool -------------------------------------------------------------------
+
+    def ensure_pool(self, params, check_mode=False):
+        cidr_text = params.get('cidr') if params.get('cidr') is not None else params.get('name')
+        network = self._network(cidr_text)
+        cidr = network.text()
+        if params.get('name') is not None and (not isinstance(params['name'], str) or '/' not in params['name']
+                                               or self._network(params['name']).text() != cidr):
+            raise InvalidInputError('On the %s backend a pool is the prefix named by its CIDR: set name to %s (the same as cidr)'
+                                    % (self.name, cidr))
+        for key in ('ranges', 'reserved', 'min_prefix_length', 'max_prefix_length', 'default_prefix_length'):
+            if params.get(key) not in (None, [], ()):
+                raise InvalidInputError('%s is not supported by the %s backend, where a pool is a whole prefix: drop it, and use '
+                                        '%s itself (IP ranges, reserved IP addresses) to keep addresses out' % (key, self.name, self.product))
+        if params.get('parent') is not None:
+            parent = self._pool(params['parent'])
+            if not (parent.network.version == network.version and parent.network.contains_block(network.first, network.last)
+                    and parent.network.prefix_length < network.prefix_length):
+                raise InvalidInputError('Pool %s is not inside its parent %s' % (cidr, parent.cidr))
+        description = _clean(params.get('description'))
+        wanted = PoolSettings.from_params(cidr, cidr, gateway=params.get('gateway'), description=description)
+        gateway = None if wanted.gateway is None else format_address(network.version, wanted.gateway)
+        current = self._find_pool(cidr)
+        if current is None:
+            after = pool_view(wanted, 0)
+            if not check_mode:
+                if gateway is not None:
+                    self._check_free(network, wanted.gateway, 'gateway %s of pool %s' % (gateway, cidr))
+                body = dict(self.scope_fields(), **self.status_fields())
+                body.update(prefix=cidr, description=description or '')
+                self._create(PREFIXES, body, lambda: _single(self._list(PREFIXES, dict(self.scope(), prefix=cidr))),
+                             'the prefix %s' % cidr)
+                self._pools.pop(cidr, None)
+                if gateway is not None:
+                    self._make_gateway(network, gateway)
+            return Outcome(True, None, after)
+        before = self._pool_view(current)
+        changes = {}
+        if description is not None and description != current.settings.description:
+            changes['description'] = description
+        new_gateway = gateway is not None and wanted.gateway != current.settings.gateway
+        if new_gateway and current.settings.gateway is not None:
+            raise InvalidInputError('Prefix %s already has the gateway %s (the IP address tagged %r in it): change it in %s' % (
+                cidr, format_address(network.version, current.settings.gateway), GATEWAY_TAG, self.product))
+        if not changes and not new_gateway:
+            return Outcome(False, before, before)
+        settings = PoolSettings.from_params(cidr, cidr, gateway=gateway if new_gateway else None if current.settings.gateway is None
+                                            else format_address(network.version, current.settings.gateway),
+                                            description=changes.get('description', current.settings.description))
+        if new_gateway:
+            self._check_free(network, wanted.gateway, 'gateway %s of pool %s' % (gateway, cidr))
+        after = pool_view(settings, before['used'])
+        if not check_mode:
+            if changes:
+                self.http.patch(current.path, changes)
+            if new_gateway:
+                self._make_gateway(network, gateway)
+            self._pools.pop(cidr, None)
+        return Outcome(True, before, after)
+
+    def _check_free(self, network, value, what):
+        holder = self._holder(network, value)
+        if holder is not None:
+            raise ConflictError('Cannot make %s: the address is held by %s' % (what, holder))
+
+    def _make_gateway(self, network, gateway):
+        self._tag_id(GATEWAY_TAG, create=True)
+        body = dict(self.scope_fields(), **self.status_fields())
+        body.update(address='%s/%d' % (gateway, network.prefix_length), description='gateway', tags=[self.tag_ref(GATEWAY_TAG)])
+        self._create(IPS, body, lambda: (self._gateway(network) or (None, None))[1], 'the gateway %s' % gateway)
+
+    def remove_pool(self, name, force=False, check_mode=False):
+        current = self._find_pool(name)
+        if current is None:
+            return Outcome(False, None, None)
+        before = self._pool_view(current)
+        prefixes = self._count(PREFIXES, dict(self.scope(), within=current.cidr))
+        if (before['used'] or prefixes) and not force:
+            raise PoolInUseError('Pool %r still holds %d IP address(es) and %d prefix(es) in %s; release them or set force: true'
+                                 % (current.cidr, before['used'], prefixes, self.product))
+        if not check_mode:
+            if force:
+                self._delete_ours_in(current.cidr)
+            self.http.delete(current.path)
+            self._pools.pop(current.cidr, None)
+        return Outcome(True, before, None)
+
+    def _delete_ours_in(self, cidr):
+        """Delete the allocations this collection made inside ``cidr``; other objects stay."""
+        for kind, where in ((ADDRESS, self.ips_in(cidr)), (PREFIX, {'within': cidr})):
+            params = dict(self.scope(), **self.tag_filter(TAG))
+            params.update(where)
+            for obj in self._list(_PATHS[kind], params):
+                if self._name_of(obj)[0] is not None:
+                    self._delete(kind, obj)
+
+    # -- addresses ----------------------------------------------------------------------
+
+    def _holder(self, network, value):
+        """Words for the object that holds address ``value``, or None when it is free."""
+        text = format_address(network.version, value)
+        found = self._list(IPS, dict(self.scope(), address=text))
+        return self._describe(ADDRESS, found[0]) if found else None
+
+    def _new_body(self, kind, name, description, dns_name=None):
+        self._tag_id(TAG, create=True)
+        body = dict(self.status_fields())
+        body['tags'] = [self.tag_ref(TAG)]
+        body.update(self._key_fields(name, description))
+        if dns_name is not None:
+            body['dns_name'] = dns_name
+        return body
+
+    def allocate(self, pool, name, address=None, mac=None, description=None, dns_name=None, check_mode=False):
+        found = self._pool(pool)
+        settings = found.settings
+        name = self._check_name(name)
+        description, dns_name = _clean(description), _clean(dns_name)
+        wanted = requested_address(settings, address, mac)
+        current_obj = self._find(ADDRESS, found, name)
+        current = None if current_obj is None else self._record(ADDRESS, current_obj, name)
+        if current is not None and (wanted is None or wanted == current.first):
+            after = _updated(current, description, dns_name)
+            changed = not current.same_as(after)
+            if changed and not check_mode:
+                body = self._key_fields(name, after.description)
+                body['dns_name'] = after.dns_name or ''
+                self.http.patch('%s%s/' % (IPS, current_obj['id']), body)
+            return Outcome(changed, record_view(settings, current), record_view(settings, after))
+        if wanted is None:
+            if check_mode:
+                free = self._free_addresses(found, 1)
+                if not free:
+                    raise self._exhausted(found)
+                after = Record(ADDRESS, name, free[0], free[0], description, dns_name)
+            else:
+                after = self._record(ADDRESS, self._allocate_next(found, name, description, dns_name), name)
+        else:
+            text = format_address(settings.version, wanted)
+            reason = settings.allowed_for_address(wanted)
+            if reason is not None:
+                raise OutOfPoolError('Cannot allocate %s to %r: the address is %s' % (text, name, reason))
+            holder = self._holder(settings.network, wanted)
+            if holder is not None:
+                raise ConflictError('Cannot allocate %s to %r in pool %r: it is already held by %s. '
+                                    'Release it first or ask for another address.' % (text, name, found.cidr, holder))
+            after = Record(ADDRESS, name, wanted, wanted, description, dns_name)
+            if not check_mode:
+                after = self._record(ADDRESS, self._allocate_at(found, name, wanted, current_obj, description, dns_name), name)
+        return Outcome(True, record_view(settings, current), record_view(settings, after))
+
+    def _allocate_next(self, pool, name, description, dns_name):
+        """POST to the prefix's available-ips: the server picks and creates the address atomically."""
+        body = self._new_body(ADDRESS, name, description, dns_name)
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                obj = self._create(pool.path + 'available-ips/', body, lambda: self._find(ADDRESS, pool, name),
+                                   'the address of %r' % name)
+            except HttpError as exc:
+                if exc.status == 409:               # NetBox: full
+                    raise self._exhausted(pool) from None
+                if self._lost_race(exc) and attempt < RACE_ATTEMPTS:
+                    _pause(attempt)
+                    continue
+                raise
+            if obj is None:                         # Nautobot: 204 when full
+                raise self._exhausted(pool)
+            value = parse_address(obj['address'].split('/', 1)[0])[1]
+            reason = pool.settings.allowed_for_address(value)
+            if reason is None:
+                return obj
+            self._set_aside(obj, reason)
+        raise BackendError('%s kept answering that the next address of pool %s was taken (%d attempts): too many '
+                           'allocations at once; rerun the task' % (self.product, pool.cidr, RACE_ATTEMPTS))
+
+    @staticmethod
+    def _lost_race(exc):
+        text = str(exc).lower()
+        return exc.status == 400 and ('already exists' in text or 'duplicate' in text)
+
+    def _set_aside(self, obj, reason):
+        """The server offered an address our rules forbid (Nautobot: the IPv6 subnet-router anycast address): keep it as a
+        reserved placeholder, not an allocation, so neither the server nor we offer it again."""
+        body = dict(self.reserved_fields(), tags=[], description='kept free by ipam.allocator: %s' % reason)
+        if self.key_field is not None:
+            body['custom_fields'] = {self.key_field: None}
+        self.http.patch('%s%s/' % (IPS, obj['id']), body)
+
+    def _allocate_at(self, pool, name, value, current_obj, description, dns_name):
+        address = '%s/%d' % (format_address(pool.network.version, value), pool.network.prefix_length)
+        try:
+            if current_obj is not None:     # the name moves: one atomic change of its address
+                body = self._key_fields(name, description)
+                body.update(address=address, dns_name=dns_name or '')
+                return self.http.patch('%s%s/' % (IPS, current_obj['id']), body).data
+            body = self._new_body(ADDRESS, name, description, dns_name)
+            body.update(self.scope_fields())
+            body['address'] = address
+            return self._create(IPS, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name)
+        except HttpError as exc:
+            holder = self._holder(pool.network, value) if exc.status == 400 else None
+            if holder is None:
+                raise
+            raise ConflictError('Cannot allocate %s to %r in pool %r: it is already held by %s. Release it first or ask '
+                                'for another address.' % (address.split('/')[0], name, pool.cidr, holder)) from None
+
+    def release(self, pool, name=None, address=None, check_mode=False):
+        found = self._pool(pool)
+        settings = found.settings
+        if name is None and address is None:
+            raise InvalidInputError('Releasing needs "name" or "address"')
+        current_obj = self._find(ADDRESS, found, self._check_name(name)) if name is not None else None
+        if address is not None:
+            wanted = requested_address(settings, address)
+            if name is not None:
+                if current_obj is not None and self._record(ADDRESS, current_obj, name).first != wanted:
+                    raise ConflictError('%r holds %s in pool %r, not %s; nothing was released' % (
+                        name, current_obj['address'].split('/')[0], found.cidr, address))
+            else:
+                held = self._list(IPS, dict(self.scope(), address=format_address(settings.version, wanted)))
+                if held and (not self._ours(held[0]) or self._name_of(held[0])[0] is None):
+                    raise ConflictError('%s in pool %r is held by %s; nothing was released' % (
+                        address, found.cidr, self._describe(ADDRESS, held[0])))
+                current_obj = held[0] if held else None
+        if current_obj is None:
+            return Outcome(False, None, None)
+        before = record_view(settings, self._record(ADDRESS, current_obj, name))
+        if not check_mode:
+            self._delete(ADDRESS, current_obj)
+        return Outcome(True, before, None)
+
+    # -- prefixes -----------------------------------------------------------------------
+
+    def prefixes(self, pool=None, name=None, prefix=None):
+        params = {}
+        if prefix is not None:
+            params['prefix'] = parse_network(str(prefix), what='prefix').text()
+        return self._records(PREFIX, pool, name, params)
+
+    def _free_prefixes(self, pool, length, count):
+        """First fit, lowest first, as the server's available-prefixes POST picks them."""
+        bits = BITS[pool.network.version]
+        size = 1 << (bits - length)
+        free = []
+        for item in self.http.get(pool.path + 'available-prefixes/', {'limit': 1000}).data or []:
+            block = parse_network(item['prefix'], strict=False)
+            free.append([block.first, block.last])
+        found = []
+        while len(found) < count:
+            for interval in sorted(free):
+                first, last = interval
+                start = -(-first // size) * size    # the first aligned block inside
+                if start + size - 1 <= last:
+                    found.append(start)
+                    free.remove(interval)
+                    free.extend(part for part in ([first, start - 1], [start + size, last]) if part[0] <= part[1])
+                    break
+            else:
+                break
+        return found
+
+    def peek_prefix(self, pool, prefix_length=None, count=1):
+        found = self._pool(pool)
+        length = requested_length(found.settings, prefix_length)
+        free = self._free_prefixes(found, length, count)
+        if len(free) < count:
+            raise PoolExhaustedError('Pool %r has room for %d more /%d prefix(es), %d were asked for: exhausted'
+                                     % (found.cidr, len(free), length, count))
+        size = 1 << (found.network.bits - length)
+        return [record_view(found.settings, Record(PREFIX, None, first, first + size - 1)) for first in free]
+
+    def allocate_prefix(self, pool, name, prefix_length=None, prefix=None, description=None, check_mode=False):
+        found = self._pool(pool)
+        settings = found.settings
+        name = self._check_name(name)
+        description = _clean(description)
+        current_obj = self._find(PREFIX, found, name)
+        current = None if current_obj is None else self._record(PREFIX, current_obj, name)
+        wanted = length = None
+        if prefix is not None:
+            child = parse_network(str(prefix), what='prefix')
+            if child.version != settings.version:
+                raise OutOfPoolError('Prefix %s is not IPv%d like pool %r' % (prefix, settings.version, found.cidr))
+            if prefix_length is not None and prefix_length != child.prefix_length:
+                raise InvalidInputError('prefix %s and prefix_length %s disagree' % (prefix, prefix_length))
+            length = requested_length(settings, child.prefix_length)
+            wanted = child.first
+        elif current is None or prefix_length is not None:
+            length = requested_length(settings, prefix_length)
+        if current is not None:
+            if (length is None or current.prefix_length(settings.version) == length) and wanted in (None, current.first):
+                after = _updated(current, description, None)
+                changed = not current.same_as(after)
+                if changed and not check_mode:
+                    self.http.patch('%s%s/' % (PREFIXES, current_obj['id']), self._key_fields(name, after.description))
+                return Outcome(changed, record_view(settings, current), record_view(settings, after))
+            raise ConflictError('%r already holds %s in pool %r; release it before asking for %s' % (
+                name, current_obj['prefix'], found.cidr, prefix if prefix is not None else '/%d' % length))
+        size = 1 << (settings.network.bits - length)
+        if wanted is None:
+            if check_mode:
+                free = self._free_prefixes(found, length, 1)
+                if not free:
+                    raise self._prefix_exhausted(found, length)
+                after = Record(PREFIX, name, free[0], free[0] + size - 1, description)
+            else:
+                after = self._record(PREFIX, self._allocate_next_prefix(found, name, length, description), name)
+        else:
+            text = '%s/%d' % (format_address(settings.version, wanted), length)
+            if not settings.network.contains_block(wanted, wanted + size - 1):
+                raise OutOfPoolError('Prefix %s is outside pool %r (%s)' % (prefix, found.cidr, found.cidr))
+            holder = self._prefix_holder(found, text)
+            if holder is not None:
+                raise ConflictError('Cannot allocate %s to %r in pool %r: it overlaps %s' % (text, name, found.cidr, holder))
+            after = Record(PREFIX, name, wanted, wanted + size - 1, description)
+            if not check_mode:
+                body = self._new_body(PREFIX, name, description)
+                body.update(self.scope_fields())
+                body['prefix'] = text
+                after = self._record(PREFIX, self._create(PREFIXES, body, lambda: self._find(PREFIX, found, name),
+                                                          'the prefix of %r' % name), name)
+        return Outcome(True, None, record_view(settings, after))
+
+    def _prefix_exhausted(self, pool, length):
+        return PoolExhaustedError('Failed to allocate a /%d in pool %r: exhausted (no free block of that size left). '
+                                  'Release prefixes, ask for a longer prefix_length or widen the pool.' % (length, pool.cidr))
+
+    def _prefix_holder(self, pool, text):
+        """Words for a prefix inside ``pool`` that overlaps ``text``, or None."""
+        inside = self._list(PREFIXES, dict(self.scope(), within_include=text))
+        around = [obj for obj in self._list(PREFIXES, dict(self.scope(), contains=text, within=pool.cidr))]
+        for obj in inside + around:
+            return self._describe(PREFIX, obj)
+        return None
+
+    def _allocate_next_prefix(self, pool, name, length, description):
+        body = self._new_body(PREFIX, name, description)
+        body['prefix_length'] = length
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                obj = self._create(pool.path + 'available-prefixes/', body, lambda: self._find(PREFIX, pool, name),
+                                   'the prefix of %r' % name)
+            except HttpError as exc:
+                if exc.status == 409:
+                    raise self._prefix_exhausted(pool, length) from None
+                if self._lost_race(exc) and attempt < RACE_ATTEMPTS:
+                    _pause(attempt)
+                    continue
+                raise
+            if obj is None:
+                raise self._prefix_exhausted(pool, length)
+            return obj
+        raise BackendError('%s kept answering that the next /%d of pool %s was taken (%d attempts): rerun the task'
+                           % (self.product, length, pool.cidr, RACE_ATTEMPTS))
+
+    def release_prefix(self, pool, name=None, prefix=None, force=False, check_mode=False):
+        found = self._pool(pool)
+        if name is None and prefix is None:
+            raise InvalidInputError('Releasing a prefix needs "name" or "prefix"')
+        current_obj = self._find(PREFIX, found, self._check_name(name)) if name is not None else None
+        if prefix is not None:
+            child = parse_network(str(prefix), what='prefix')
+            if name is None:
+                held = [obj for obj in self._list(PREFIXES, dict(self.scope(), prefix=child.text()))
+                        if self.is_direct_child(found, obj)]
+                if held and (not self._ours(held[0]) or self._name_of(held[0])[0] is None):
+                    raise ConflictError('%s in pool %r is %s; nothing was released' % (
+                        child.text(), found.cidr, self._describe(PREFIX, held[0])))
+                current_obj = held[0] if held else None
+            elif current_obj is not None and parse_network(current_obj['prefix'], strict=False) != child:
+                raise ConflictError('%r holds %s in pool %r, not %s; nothing was released' % (
+                    name, current_obj['prefix'], found.cidr, prefix))
+        if current_obj is None:
+            return Outcome(False, None, None)
+        cidr = parse_network(current_obj['prefix'], strict=False).text()
+        addresses = self._count(IPS, dict(self.scope(), **self.ips_in(cidr)))
+        children = self._count(PREFIXES, dict(self.scope(), within=cidr))
+        if (addresses or children) and not force:
+            raise PoolInUseError('Prefix %s of pool %r holds %d IP address(es) and %d prefix(es); release them first '
+                                 'or set force: true' % (cidr, found.cidr, addresses, children))
+        before = record_view(found.settings, self._record(PREFIX, current_obj, name))
+        if not check_mode:
+            if force:
+                self._delete_ours_in(cidr)
+            self._delete(PREFIX, current_obj)
+            self._pools.pop(cidr, None)
+        return Outcome(True, before, None)
