@@ -449,8 +449,8 @@ class RemoteBackend(Backend):
                 if parent is not None:
                     cidrs.add(parent)
         pools = [found for found in map(self._find_pool, cidrs) if found is not None]
-        return [self._pool_view(found) for found in sorted(pools, key=lambda pool: (pool.network.version, pool.network.first,
-                                                                                     pool.network.prefix_length))]
+        pools.sort(key=lambda pool: (pool.network.version, pool.network.first, pool.network.prefix_length))
+        return [self._pool_view(found) for found in pools]
 
     def _settings_for(self, cidr):
         found = self._find_pool(cidr)
@@ -670,10 +670,11 @@ class RemoteBackend(Backend):
             except HttpError as exc:
                 if exc.status == 409:               # NetBox: full
                     raise self._exhausted(pool) from None
-                if self._lost_race(exc) and attempt < RACE_ATTEMPTS:
+                if not self._lost_race(exc):
+                    raise
+                if attempt < RACE_ATTEMPTS:
                     _pause(attempt)
-                    continue
-                raise
+                continue
             if obj is None:                         # Nautobot: 204 when full
                 raise self._exhausted(pool)
             value = parse_address(obj['address'].split('/', 1)[0])[1]
@@ -838,11 +839,9 @@ class RemoteBackend(Backend):
 
     def _prefix_holder(self, pool, text):
         """Words for a prefix inside ``pool`` that overlaps ``text``, or None."""
-        inside = self._list(PREFIXES, dict(self.scope(), within_include=text))
-        around = [obj for obj in self._list(PREFIXES, dict(self.scope(), contains=text, within=pool.cidr))]
-        for obj in inside + around:
-            return self._describe(PREFIX, obj)
-        return None
+        found = self._list(PREFIXES, dict(self.scope(), within_include=text))
+        found = found or self._list(PREFIXES, dict(self.scope(), contains=text, within=pool.cidr))
+        return self._describe(PREFIX, found[0]) if found else None
 
     def _allocate_next_prefix(self, pool, name, length, description):
         body = self._new_body(PREFIX, name, description)
@@ -854,10 +853,11 @@ class RemoteBackend(Backend):
             except HttpError as exc:
                 if exc.status == 409:
                     raise self._prefix_exhausted(pool, length) from None
-                if self._lost_race(exc) and attempt < RACE_ATTEMPTS:
+                if not self._lost_race(exc):
+                    raise
+                if attempt < RACE_ATTEMPTS:
                     _pause(attempt)
-                    continue
-                raise
+                continue
             if obj is None:
                 raise self._prefix_exhausted(pool, length)
             return obj

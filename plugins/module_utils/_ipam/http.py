@@ -20,14 +20,17 @@ from __future__ import annotations
 import ipaddress
 import random
 import time
+import warnings
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import BackendError
 
 try:
     import requests
+    from urllib3.exceptions import InsecureRequestWarning
 except ImportError:  # the file backend works without it; remote backends say how to get it
     requests = None
+    InsecureRequestWarning = None
 
 IDEMPOTENT_METHODS = frozenset(('GET', 'HEAD', 'DELETE', 'PATCH'))
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
@@ -111,7 +114,8 @@ class HttpClient:
             'Accept': 'application/json',
             'User-Agent': 'ipam.allocator',
         })
-        self._session.verify = ca_path if ca_path else bool(validate_certs)
+        # Given with each request: a session-wide "verify" loses to REQUESTS_CA_BUNDLE in the environment.
+        self._verify = str(ca_path) if ca_path else bool(validate_certs)
 
     def close(self):
         self._session.close()
@@ -157,8 +161,11 @@ class HttpClient:
     def _send(self, method, url, what, params, body):
         """``(Response, False, None)`` or ``(HttpError, may_retry, retry_after)``; only ``requests`` exceptions are caught."""
         try:
-            response = self._session.request(method, url, params=params, json=body, timeout=self.timeout,
-                                             allow_redirects=False)
+            with warnings.catch_warnings():
+                if self._verify is False:   # the user chose it; urllib3 would say so on every request
+                    warnings.simplefilter('ignore', InsecureRequestWarning)
+                response = self._session.request(method, url, params=params, json=body, timeout=self.timeout,
+                                                 verify=self._verify, allow_redirects=False)
         except requests.exceptions.SSLError as exc:
             raise HttpError(self._scrub('TLS verification of %s failed (%s): set ca_path to the CA bundle of a private CA, '
                                         'or validate_certs: false for a test server' % (self.shown_base, _reason(exc)))) from None
