@@ -10,7 +10,7 @@ name: next_ip
 short_description: Allocate the next free IP address, or peek at it
 version_added: 0.1.0
 author:
-  - ipam.allocator contributors
+  - ipam.allocator contributors (@ipam-allocator)
 description:
   - With O(name), allocates an address for that name in each pool given as a term (or returns the address the name
     already holds) and persists it. A rerun returns the same address.

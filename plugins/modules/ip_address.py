@@ -21,7 +21,7 @@ description:
   - In check mode nothing is written and the result is the address a real run would allocate.
 version_added: 0.1.0
 author:
-  - ipam.allocator contributors
+  - ipam.allocator contributors (@ipam-allocator)
 extends_documentation_fragment:
   - ipam.allocator.backend
   - ipam.allocator.backend.actiongroup

@@ -13,7 +13,7 @@ description:
   - Returns the allocations and pools that match every filter given. Never changes anything.
 version_added: 0.1.0
 author:
-  - ipam.allocator contributors
+  - ipam.allocator contributors (@ipam-allocator)
 extends_documentation_fragment:
   - ipam.allocator.backend
   - ipam.allocator.backend.actiongroup

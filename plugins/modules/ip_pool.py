@@ -17,7 +17,7 @@ description:
   - In check mode nothing is written and the result is what a real run would return.
 version_added: 0.1.0
 author:
-  - ipam.allocator contributors
+  - ipam.allocator contributors (@ipam-allocator)
 extends_documentation_fragment:
   - ipam.allocator.backend
   - ipam.allocator.backend.actiongroup

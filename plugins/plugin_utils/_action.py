@@ -18,7 +18,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import PREDICTIONS_VAR, run
 
 
 class IpamAction(ActionBase):
@@ -36,8 +36,16 @@ class IpamAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _validation, params = self.validate_argument_spec(**self.SPEC)
+        check_mode = bool(self._task.check_mode)
+        pending = (task_vars or {}).get(PREDICTIONS_VAR) or [] if check_mode else []
         try:
-            result.update(run(type(self).RUNNER, params, check_mode=bool(self._task.check_mode)))
+            outcome, predicted = run(type(self).RUNNER, params, check_mode=check_mode, pending=pending)
         except IpamError as exc:
             raise AnsibleActionFail(str(exc)) from exc
+        result.update(outcome)
+        if predicted:
+            # Later check-mode tasks of this host replay these in memory; like set_fact
+            # with cacheable=false they never reach a fact cache.
+            result['ansible_facts'] = {PREDICTIONS_VAR: list(pending) + predicted}
+            result['_ansible_facts_cacheable'] = False
         return result

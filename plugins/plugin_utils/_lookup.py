@@ -21,6 +21,7 @@ from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import PREDICTIONS_VAR
 
 
 class IpamLookup(LookupBase):
@@ -41,6 +42,8 @@ class IpamLookup(LookupBase):
                 options[key] = str(value) if isinstance(value, str) else value
         try:
             with load_backend(options) as backend:
+                if check_mode:
+                    backend.pending = list((variables or {}).get(PREDICTIONS_VAR) or [])
                 return self.lookup_terms(backend, [str(term) for term in terms], check_mode)
         except IpamError as exc:
             raise AnsibleLookupError(str(exc)) from exc

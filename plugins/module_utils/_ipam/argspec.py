@@ -24,7 +24,7 @@ BACKEND_ARGSPEC = dict(
     lock_timeout=dict(type='float', default=60),
     vrf=dict(type='str'),
     namespace=dict(type='str'),
-    key_field=dict(type='str'),
+    key_field=dict(type='str', no_log=False),
 )
 
 
@@ -64,6 +64,19 @@ IP_ADDRESS = dict(
     ),
     required_if=[('state', 'present', ('name',)), ('state', 'absent', ('name', 'address'), True)],
     mutually_exclusive=[('address', 'mac')],
+)
+
+IP_PREFIX = dict(
+    argument_spec=with_backend(
+        pool=dict(type='str', required=True),
+        name=dict(type='str'),
+        prefix_length=dict(type='int'),
+        prefix=dict(type='str'),
+        description=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        force=dict(type='bool', default=False),
+    ),
+    required_if=[('state', 'present', ('name',)), ('state', 'absent', ('name', 'prefix'), True)],
 )
 
 IP_ADDRESS_INFO = dict(

@@ -55,6 +55,13 @@ class Backend(abc.ABC):
 
     def __init__(self, options):
         self.options = options
+        #: Check mode only: changes that earlier check-mode tasks of this run predicted, as recorded in
+        #: ``predicted``.  A backend that can should apply them in memory before it answers, so that a
+        #: chain of tasks (a prefix, then a pool in it, then addresses) is predicted the way a real run
+        #: would do it.  Backends that cannot simply ignore them.
+        self.pending = []
+        #: Check mode only: the changes this backend predicted, as JSON-able dicts, for ``pending``.
+        self.predicted = []
 
     # -- reading -----------------------------------------------------------------
 
@@ -173,4 +180,3 @@ def load_backend(options):
         raise BackendError('Unknown backend %r: choose one of %s, or install a package that registers it '
                            'in the %r entry-point group' % (name, ', '.join(backend_names()), ENTRY_POINT_GROUP))
     return backend_class(options)
-

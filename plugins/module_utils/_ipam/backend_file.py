@@ -26,7 +26,7 @@ from .engine import (
     plan_prefix,
     plan_prefix_release,
 )
-from .errors import BackendError, InvalidInputError, PoolExhaustedError, PoolInUseError
+from .errors import BackendError, InvalidInputError, IpamError, PoolExhaustedError, PoolInUseError
 from .model import ADDRESS, PREFIX, Record, pool_view, record_view
 
 STORE_FORMATS = {'.yml': 'YAML', '.yaml': 'YAML', '.json': 'JSON', '.sqlite': 'SQLite', '.db': 'SQLite'}
@@ -69,16 +69,23 @@ class FileBackend(Backend):
 
     # -- the one read-plan-apply loop ---------------------------------------------
 
-    def _transact(self, plan, check_mode):
-        """Run ``plan(state) -> (changed, result, do)``; ``do()`` applies it.
+    def _change(self, operation, check_mode, **arguments):
+        """Plan ``operation`` (a ``_plan_<operation>`` factory) and apply it unless in check mode.
 
         The first pass reads without the lock: check mode, and a rerun that
         changes nothing, never wait for a writer.  A change is planned again
-        under the lock, on the store as it is then.
+        under the lock, on the store as it is then.  In check mode the changes
+        earlier check-mode tasks predicted (``self.pending``) are replayed in
+        memory first, so a chain of tasks is predicted as a real run would do it.
         """
+        plan = getattr(self, '_plan_' + operation)(**arguments)
         with self.store.reading() as state:
+            if check_mode:
+                self._replay(state)
             changed, result, _do = plan(state)
             if check_mode or not changed:
+                if check_mode and changed:
+                    self.predicted.append({'store': self.store.path, 'operation': operation, 'arguments': arguments})
                 return result
         with self.store.writing() as transaction:
             changed, result, do = plan(transaction.state)
@@ -86,6 +93,18 @@ class FileBackend(Backend):
                 do()
                 transaction.commit()
             return result
+
+    def _replay(self, state):
+        for step in list(self.pending) + self.predicted:
+            if not isinstance(step, dict) or step.get('store') != self.store.path:
+                continue
+            try:
+                plan = getattr(self, '_plan_' + step['operation'])(**step['arguments'])
+                changed, _result, do = plan(state)
+            except (AttributeError, KeyError, TypeError, IpamError):
+                continue  # a prediction that no longer applies is simply not replayed
+            if changed:
+                do()
 
     @staticmethod
     def _record_plan(space, change):
@@ -142,30 +161,45 @@ class FileBackend(Backend):
     # -- pools --------------------------------------------------------------------
 
     def ensure_pool(self, params, check_mode=False):
+        return self._change('ensure_pool', check_mode, params=params)
+
+    def remove_pool(self, name, force=False, check_mode=False):
+        return self._change('remove_pool', check_mode, name=name, force=force)
+
+    @staticmethod
+    def _plan_ensure_pool(params):
         def plan(state):
             change, settings = plan_pool(state, params)
             return change.changed, Outcome(change.changed, change.before, change.after), lambda: state.put_pool(settings)
-        return self._transact(plan, check_mode)
+        return plan
 
-    def remove_pool(self, name, force=False, check_mode=False):
+    @staticmethod
+    def _plan_remove_pool(name, force):
         def plan(state):
             change = plan_pool_removal(state, name, force)
             return change.changed, Outcome(change.changed, change.before, change.after), lambda: state.delete_pool(name)
-        return self._transact(plan, check_mode)
+        return plan
 
     # -- addresses ----------------------------------------------------------------
 
     def allocate(self, pool, name, address=None, mac=None, description=None, dns_name=None, check_mode=False):
+        return self._change('allocate', check_mode, pool=pool, name=name, address=address, mac=mac,
+                            description=description, dns_name=dns_name)
+
+    def release(self, pool, name=None, address=None, check_mode=False):
+        return self._change('release', check_mode, pool=pool, name=name, address=address)
+
+    def _plan_allocate(self, pool, name, address, mac, description, dns_name):
         def plan(state):
             space = state.space(pool)
             return self._record_plan(space, plan_address(space, name, address, mac, description, dns_name))
-        return self._transact(plan, check_mode)
+        return plan
 
-    def release(self, pool, name=None, address=None, check_mode=False):
+    def _plan_release(self, pool, name, address):
         def plan(state):
             space = state.space(pool)
             return self._record_plan(space, plan_address_release(space, name, address))
-        return self._transact(plan, check_mode)
+        return plan
 
     # -- prefixes -----------------------------------------------------------------
 
@@ -190,12 +224,19 @@ class FileBackend(Backend):
             return [record_view(space.settings, Record(PREFIX, None, first, first + size - 1)) for first in found]
 
     def allocate_prefix(self, pool, name, prefix_length=None, prefix=None, description=None, check_mode=False):
+        return self._change('allocate_prefix', check_mode, pool=pool, name=name, prefix_length=prefix_length,
+                            prefix=prefix, description=description)
+
+    def release_prefix(self, pool, name=None, prefix=None, force=False, check_mode=False):
+        return self._change('release_prefix', check_mode, pool=pool, name=name, prefix=prefix, force=force)
+
+    def _plan_allocate_prefix(self, pool, name, prefix_length, prefix, description):
         def plan(state):
             space = state.space(pool)
             return self._record_plan(space, plan_prefix(space, name, prefix_length, prefix, description))
-        return self._transact(plan, check_mode)
+        return plan
 
-    def release_prefix(self, pool, name=None, prefix=None, force=False, check_mode=False):
+    def _plan_release_prefix(self, pool, name, prefix, force):
         def plan(state):
             space = state.space(pool)
             change = plan_prefix_release(space, name, prefix)
@@ -213,4 +254,4 @@ class FileBackend(Backend):
                     state.delete_pool(child)
                 do_release()
             return changed, outcome, do
-        return self._transact(plan, check_mode)
+        return plan

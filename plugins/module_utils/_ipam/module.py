@@ -21,7 +21,7 @@ from .tasks import run
 def run_module(spec, runner):
     module = AnsibleModule(supports_check_mode=True, **spec)
     try:
-        result = run(runner, module.params, module.check_mode)
+        result, _predicted = run(runner, module.params, module.check_mode)
     except IpamError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -278,4 +278,3 @@ class SqlitePoolSpace(PoolSpace):
         self._db.execute('DELETE FROM occupied WHERE pool = ?', (pool,))
         self._db.executemany('INSERT INTO occupied VALUES (?, ?, ?)',
                              ((pool, _key(first), _key(last)) for first, last in occupied))
-

@@ -48,13 +48,42 @@ def run_ip_address(backend, params, check_mode):
     return result
 
 
+PREFIX_KEYS = ('prefix', 'network', 'prefix_length', 'gateway', 'pool', 'name', 'description')
+
+
+def run_ip_prefix(backend, params, check_mode):
+    if params['state'] == 'absent':
+        outcome = backend.release_prefix(params['pool'], name=params.get('name'), prefix=params.get('prefix'),
+                                         force=params['force'], check_mode=check_mode)
+        record = outcome.before
+    else:
+        outcome = backend.allocate_prefix(params['pool'], params['name'], prefix_length=params.get('prefix_length'),
+                                          prefix=params.get('prefix'), description=params.get('description'),
+                                          check_mode=check_mode)
+        record = outcome.after
+    result = {'changed': outcome.changed, 'diff': outcome.diff}
+    result.update((key, record.get(key)) for key in PREFIX_KEYS)
+    if params['state'] == 'absent' and not record:
+        result.update(pool=params['pool'], name=params.get('name'))
+    return result
+
+
 def run_ip_address_info(backend, params, check_mode):
     allocations = backend.allocations(pool=params.get('pool'), name=params.get('name'), address=params.get('address'))
     pools = backend.pools(name=params.get('pool'))
     return {'changed': False, 'allocations': allocations, 'pools': pools}
 
 
-def run(runner, params, check_mode):
-    """Open the backend the parameters name, run ``runner`` and close the backend."""
+# The host variable through which check-mode tasks pass their predicted changes on
+# to later check-mode tasks and lookups of the same host (see Backend.pending).
+PREDICTIONS_VAR = 'ipam_allocator_predicted'
+
+
+def run(runner, params, check_mode, pending=()):
+    """Open the backend the parameters name, run ``runner``, close the backend.
+
+    Returns the result and the changes predicted in check mode (to pass on as ``pending``).
+    """
     with load_backend(backend_options(params)) as backend:
-        return runner(backend, params, check_mode)
+        backend.pending = list(pending or ())
+        return runner(backend, params, check_mode), backend.predicted

@@ -1,0 +1,175 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: ip_prefix
+short_description: Allocate or release a subnet (child prefix) by name
+description:
+  - Gives O(name) a child prefix of O(prefix_length) in O(pool) and keeps it. Asking again returns the same prefix,
+    unchanged.
+  - Best fit, like Neutron's subnet pools. The smallest free block that fits is used, lowest address first, so the
+    supernet does not fragment. No pool is ever enumerated, so a /64 out of a /32 costs what a /26 out of a /16 does.
+  - The pool may bound requests with O(ipam.allocator.ip_pool#module:min_prefix_length),
+    O(ipam.allocator.ip_pool#module:max_prefix_length) and O(ipam.allocator.ip_pool#module:default_prefix_length).
+  - An allocated prefix can become an address pool with M(ipam.allocator.ip_pool) and its
+    O(ipam.allocator.ip_pool#module:parent) option. Releasing the prefix then fails while that pool holds
+    allocations, unless O(force=true).
+  - In check mode nothing is written and the result is the prefix a real run would allocate. Later check-mode tasks
+    of the same host see it, so a play that allocates a subnet and then addresses in it is predicted whole.
+version_added: 0.1.0
+author:
+  - ipam.allocator contributors (@ipam-allocator)
+extends_documentation_fragment:
+  - ipam.allocator.backend
+  - ipam.allocator.backend.actiongroup
+options:
+  pool:
+    description:
+      - The supernet pool to allocate from (file backend, a pool name; remote backends, the prefix's CIDR).
+    type: str
+    required: true
+  name:
+    description:
+      - The idempotency key of the allocation, for example a site or VLAN name. Required with O(state=present).
+    type: str
+  prefix_length:
+    description:
+      - The length of the prefix to allocate, for example V(26). Defaults to the pool's
+        O(ipam.allocator.ip_pool#module:default_prefix_length).
+    type: int
+  prefix:
+    description:
+      - Ask for this specific prefix, for example V(10.128.4.0/26). Fails, naming the holder, when it overlaps
+        another allocation.
+      - With O(state=absent) and no O(name), release whoever holds this prefix.
+    type: str
+  description:
+    description:
+      - Free text stored with the allocation. Left as it is when not given.
+    type: str
+  state:
+    description:
+      - V(present) allocates (or keeps) the prefix, V(absent) releases it.
+    type: str
+    choices: [present, absent]
+    default: present
+  force:
+    description:
+      - With O(state=absent), release the prefix even when a pool made from it holds allocations; that pool is removed.
+    type: bool
+    default: false
+seealso:
+  - module: ipam.allocator.ip_pool
+  - plugin: ipam.allocator.next_prefix
+    plugin_type: lookup
+'''
+
+EXAMPLES = r'''
+- name: Site, subnet, hosts
+  hosts: all
+  gather_facts: false
+  module_defaults:
+    group/ipam.allocator.all:
+      store: /srv/ipam/store.yml
+  tasks:
+    - name: A supernet for sites, handing out /26 by default
+      ipam.allocator.ip_pool:
+        name: sites
+        cidr: 10.128.0.0/16
+        default_prefix_length: 26
+        max_prefix_length: 28
+      run_once: true
+
+    - name: The Berlin subnet
+      ipam.allocator.ip_prefix:
+        pool: sites
+        name: berlin
+      register: berlin
+      run_once: true
+
+    - name: Make it a pool, with its first address as gateway
+      ipam.allocator.ip_pool:
+        name: berlin
+        parent: sites
+        cidr: "{{ berlin.prefix }}"
+        gateway: "{{ berlin.gateway }}"
+      run_once: true
+
+    - name: An address per host in it
+      ipam.allocator.ip_address:
+        pool: berlin
+        name: "{{ inventory_hostname }}"
+
+- name: A specific /24
+  ipam.allocator.ip_prefix:
+    store: /srv/ipam/store.yml
+    pool: sites
+    name: lab
+    prefix: 10.128.200.0/24
+
+- name: Release a subnet and the pool made from it
+  ipam.allocator.ip_prefix:
+    store: /srv/ipam/store.yml
+    pool: sites
+    name: berlin
+    state: absent
+    force: true
+'''
+
+RETURN = r'''
+prefix:
+  description: The allocated prefix (with O(state=absent), the released one, or V(null) when nothing was held).
+  returned: success
+  type: str
+  sample: 10.128.4.0/26
+network:
+  description: The prefix's network address.
+  returned: success
+  type: str
+  sample: 10.128.4.0
+prefix_length:
+  description: The prefix length.
+  returned: success
+  type: int
+  sample: 26
+gateway:
+  description: The first usable address of the prefix, the usual gateway.
+  returned: success
+  type: str
+  sample: 10.128.4.1
+pool:
+  description: The supernet pool.
+  returned: success
+  type: str
+  sample: sites
+name:
+  description: The name that holds the prefix.
+  returned: success
+  type: str
+  sample: berlin
+description:
+  description: The allocation's description.
+  returned: success
+  type: str
+diff:
+  description: The allocation record before and after; V({}) before a new allocation and after a release.
+  returned: success
+  type: dict
+'''
+
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.argspec import IP_PREFIX
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.module import run_module
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run_ip_prefix
+
+
+def main():
+    run_module(IP_PREFIX, run_ip_prefix)
+
+
+if __name__ == '__main__':
+    main()
