@@ -18,6 +18,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
@@ -44,6 +45,9 @@ class IpamLookup(LookupBase):
             with load_backend(options) as backend:
                 if check_mode:
                     backend.pending = list((variables or {}).get(PREDICTIONS_VAR) or [])
-                return self.lookup_terms(backend, [str(term) for term in terms], check_mode)
+                results = self.lookup_terms(backend, [str(term) for term in terms], check_mode)
+                for warning in backend.warnings:
+                    Display().warning(warning)
+                return results
         except IpamError as exc:
             raise AnsibleLookupError(str(exc)) from exc

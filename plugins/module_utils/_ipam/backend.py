@@ -62,6 +62,12 @@ class Backend(abc.ABC):
         self.pending = []
         #: Check mode only: the changes this backend predicted, as JSON-able dicts, for ``pending``.
         self.predicted = []
+        self._warnings = []
+
+    @property
+    def warnings(self):
+        """Messages for the user that are not errors; every plugin type shows them as Ansible warnings."""
+        return self._warnings
 
     # -- reading -----------------------------------------------------------------
 

@@ -66,6 +66,7 @@ class FileBackend(Backend):
         if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)) or lock_timeout < 0:
             raise InvalidInputError('lock_timeout %r must be a number of seconds, 0 or more' % (lock_timeout,))
         self.store = open_store(os.path.expanduser(str(store)), lock_timeout)
+        self._checking = False
 
     # -- the one read-plan-apply loop ---------------------------------------------
 
@@ -78,6 +79,7 @@ class FileBackend(Backend):
         earlier check-mode tasks predicted (``self.pending``) are replayed in
         memory first, so a chain of tasks is predicted as a real run would do it.
         """
+        self._checking = check_mode
         plan = getattr(self, '_plan_' + operation)(**arguments)
         with self.store.reading() as state:
             if check_mode:
@@ -166,10 +168,10 @@ class FileBackend(Backend):
     def remove_pool(self, name, force=False, check_mode=False):
         return self._change('remove_pool', check_mode, name=name, force=force)
 
-    @staticmethod
-    def _plan_ensure_pool(params):
+    def _plan_ensure_pool(self, params):
         def plan(state):
-            change, settings = plan_pool(state, params)
+            change, settings, warnings = plan_pool(state, params, strict_parent=not self._checking)
+            self.warnings.extend(warning for warning in warnings if warning not in self.warnings)
             return change.changed, Outcome(change.changed, change.before, change.after), lambda: state.put_pool(settings)
         return plan
 

@@ -314,21 +314,34 @@ def record_text(settings, record):
 
 # -- pools -------------------------------------------------------------------
 
-def plan_pool(state, params):
-    """Plan ``ip_pool state: present``; returns (Change of pool views, new settings or None)."""
+def plan_pool(state, params, strict_parent=True):
+    """Plan ``ip_pool state: present``; returns (Change of pool views, new settings or None, warnings).
+
+    With ``strict_parent`` false (check mode), a ``parent`` whose prefix is not
+    allocated yet is accepted with a warning: a lookup may allocate it in the
+    real run, and a check run cannot see that.
+    """
     settings = PoolSettings.from_params(**params)
+    warnings = []
     before = None
     if state.has_pool(settings.name):
         space = state.space(settings.name)
         space.validate()
         before = pool_view(space.settings, space.used())
         if space.settings.to_doc() == settings.to_doc():
-            return Change(before, before), None
+            return Change(before, before), None, warnings
         _check_records_fit(space, settings)
     if settings.parent is not None:
-        _check_parent(state, settings)
+        if not state.has_pool(settings.parent):
+            raise state.missing_pool(settings.parent)
+        if not parent_prefix_allocated(state, settings):
+            message = ('Pool %r names parent %r, but %s is not a prefix allocated in %r' % (
+                settings.name, settings.parent, settings.network.text(), settings.parent))
+            if strict_parent:
+                raise InvalidInputError(message + '; allocate it with ipam.allocator.ip_prefix first')
+            warnings.append('Check mode: %s yet; a real run fails unless an earlier task allocates it.' % message)
     used = state.space(settings.name).used() if before is not None else 0
-    return Change(before, pool_view(settings, used)), settings
+    return Change(before, pool_view(settings, used)), settings, warnings
 
 
 def _check_records_fit(space, settings):
@@ -350,16 +363,11 @@ def _check_records_fit(space, settings):
                     format_block(settings.version, first, last), settings.name, where))
 
 
-def _check_parent(state, settings):
-    if not state.has_pool(settings.parent):
-        raise state.missing_pool(settings.parent)
+def parent_prefix_allocated(state, settings):
+    """True when the pool's cidr is a prefix allocated in its parent pool."""
     parent = state.space(settings.parent)
-    for record in parent.records(PREFIX):
-        if (record.first, record.last) == (settings.network.first, settings.network.last):
-            return
-    raise InvalidInputError('Pool %r names parent %r, but %s is not a prefix allocated in %r; '
-                            'allocate it with ipam.allocator.ip_prefix first' % (
-                                settings.name, settings.parent, settings.network.text(), settings.parent))
+    return any((record.first, record.last) == (settings.network.first, settings.network.last)
+               for record in parent.records(PREFIX))
 
 
 def plan_pool_removal(state, name, force=False):

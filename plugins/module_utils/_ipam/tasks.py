@@ -86,4 +86,7 @@ def run(runner, params, check_mode, pending=()):
     """
     with load_backend(backend_options(params)) as backend:
         backend.pending = list(pending or ())
-        return runner(backend, params, check_mode), backend.predicted
+        result = runner(backend, params, check_mode)
+        if backend.warnings:
+            result['warnings'] = list(backend.warnings)
+        return result, backend.predicted
