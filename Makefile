@@ -32,7 +32,9 @@ demo: dist
 	  $(BUILD)/dist/ipam-allocator-*.tar.gz
 	mkdir -p $(BUILD)/demo
 	cd examples && ANSIBLE_CONFIG=$(CURDIR)/examples/ansible.cfg IPAM_ALLOCATOR_STORE=$(BUILD)/demo/store.yml \
-	  $(BIN)/ansible-playbook -i inventory.yml demo.yml
+	  ANSIBLE_COLLECTIONS_PATH=/nonexistent $(BIN)/ansible-playbook demo.yml
+	@echo; echo "The store, one allocation per line: $(BUILD)/demo/store.yml"; echo
+	@cat $(BUILD)/demo/store.yml
 
 # Every suite: sanity, unit, integration, docs, lint, molecule, remote servers.
 # It ends with pytest's summary line.

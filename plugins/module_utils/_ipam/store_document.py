@@ -209,7 +209,7 @@ class YamlStore(DocumentStore):
 
 _HEADER = ('# ipam.allocator store: see docs/file-store.md. Safe to review and edit by hand:\n'
            '# keep "version", one pool per key under "pools", one allocation per line.\n')
-_PLAIN = re.compile(r'^[A-Za-z_][A-Za-z0-9_./-]*$')
+_PLAIN = re.compile(r'^[A-Za-z_](?:[A-Za-z0-9_./ -]*[A-Za-z0-9_./-])?$')
 _PLAIN_ADDRESS = re.compile(r'^[0-9]+(?:\.[0-9]+){3}(?:/[0-9]+)?(?:-[0-9]+(?:\.[0-9]+){3})?$')
 _PLAIN_V6 = re.compile(r'^[0-9a-f]+(?:::?[0-9a-f]+)*(?:::)?[0-9a-f]*(?:/[0-9]+)?$')
 _PRINTABLE = re.compile(r'^[\x20-\x7e]*$')
