@@ -74,8 +74,8 @@ class FileBackend(Backend):
         """Plan ``operation`` (a ``_plan_<operation>`` factory) and apply it unless in check mode.
 
         The first pass reads without the lock: check mode, and a rerun that
-        changes nothing, never wait for a writer.  A change is planned again
-        under the lock, on the store as it is then.  In check mode the changes
+        changes nothing, never wait for a writer.  A change then takes the lock;
+        if the store was written in between, it is read and planned again.  In check mode the changes
         earlier check-mode tasks predicted (``self.pending``) are replayed in
         memory first, so a chain of tasks is predicted as a real run would do it.
         """
@@ -84,13 +84,14 @@ class FileBackend(Backend):
         with self.store.reading() as state:
             if check_mode:
                 self._replay(state)
-            changed, result, _do = plan(state)
+            changed, result, do = plan(state)
             if check_mode or not changed:
                 if check_mode and changed:
                     self.predicted.append({'store': self.store.path, 'operation': operation, 'arguments': arguments})
                 return result
-        with self.store.writing() as transaction:
-            changed, result, do = plan(transaction.state)
+        with self.store.writing(snapshot=state) as transaction:
+            if transaction.state is not state:
+                changed, result, do = plan(transaction.state)
             if changed:
                 do()
                 transaction.commit()

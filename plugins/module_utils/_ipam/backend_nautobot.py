@@ -22,6 +22,7 @@ class NautobotBackend(RemoteBackend):
     url_env = 'NAUTOBOT_URL'
     token_env = 'NAUTOBOT_TOKEN'
     prefix_description_filter = False   # prefixes have no description filter: a name is found among the pool's children
+    can_move_address = False            # "Host address cannot be changed once created"
 
     def __init__(self, options):
         if options.get('vrf'):

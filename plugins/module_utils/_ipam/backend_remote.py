@@ -120,6 +120,7 @@ class RemoteBackend(Backend):
     url_env = None      # 'NETBOX_URL'
     token_env = None    # 'NETBOX_TOKEN'
     prefix_description_filter = True    # the server filters prefixes by description__isw
+    can_move_address = True             # PATCH may change an IP address object's address
 
     def __init__(self, options):
         super().__init__(options)
@@ -592,7 +593,16 @@ class RemoteBackend(Backend):
         if not check_mode:
             if force:
                 self._delete_ours_in(current.cidr)
-            self.http.delete(current.path)
+            gateway = self._gateway(current.network)
+            if gateway is not None:     # a setting of the pool, like its description: it goes with it
+                self._delete(ADDRESS, gateway[1])
+            try:
+                self.http.delete(current.path)
+            except HttpError as exc:
+                if exc.status != 409:
+                    raise
+                raise PoolInUseError('%s refuses to delete prefix %s: %s. Delete those objects first (ipam.allocator '
+                                     'only deletes what it made)' % (self.product, current.cidr, exc)) from None
             self._pools.pop(current.cidr, None)
         return Outcome(True, before, None)
 
@@ -606,6 +616,11 @@ class RemoteBackend(Backend):
                     self._delete(kind, obj)
 
     # -- addresses ----------------------------------------------------------------------
+
+    def _find_at(self, pool, name, address):
+        found = [obj for obj in self._list(IPS, dict(self.scope(), address=address.split('/')[0], **self.tag_filter(TAG)))
+                 if self._name_of(obj, name)[0] == name and self._belongs(ADDRESS, pool, obj)]
+        return found[0] if found else None
 
     def _holder(self, network, value):
         """Words for the object that holds address ``value``, or None when it is free."""
@@ -701,14 +716,19 @@ class RemoteBackend(Backend):
     def _allocate_at(self, pool, name, value, current_obj, description, dns_name):
         address = '%s/%d' % (format_address(pool.network.version, value), pool.network.prefix_length)
         try:
-            if current_obj is not None:     # the name moves: one atomic change of its address
+            if current_obj is not None and self.can_move_address:   # the name moves: one atomic change of its address
                 body = self._key_fields(name, description)
                 body.update(address=address, dns_name=dns_name or '')
                 return self.http.patch('%s%s/' % (IPS, current_obj['id']), body).data
             body = self._new_body(ADDRESS, name, description, dns_name)
             body.update(self.scope_fields())
             body['address'] = address
-            return self._create(IPS, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name)
+            if current_obj is None:
+                return self._create(IPS, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name)
+            # The server cannot change an address: make the new one, then drop the old one.
+            created = self._create(IPS, body, lambda: self._find_at(pool, name, address), 'the address of %r' % name)
+            self._delete(ADDRESS, current_obj)
+            return created
         except HttpError as exc:
             holder = self._holder(pool.network, value) if exc.status == 400 else None
             if holder is None:

@@ -267,6 +267,7 @@ class DocumentState(StoreState):
 
     def __init__(self, data, origin):
         self._origin = origin
+        self.identity = None  # the store file's (inode, size, mtime) when read; set by the store
         if data is None:
             data = {'version': STORE_VERSION, 'pools': {}}
         if not isinstance(data, dict):

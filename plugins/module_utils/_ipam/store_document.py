@@ -72,29 +72,48 @@ class DocumentStore(Store):
         raise NotImplementedError
 
     def _read_bytes(self):
+        """The file's bytes and identity (inode, size, mtime), or (None, None) when it does not exist."""
         try:
             with open(self.path, 'rb') as handle:
-                return handle.read()
+                status = os.fstat(handle.fileno())
+                return handle.read(), (status.st_ino, status.st_size, status.st_mtime_ns)
+        except FileNotFoundError:
+            return None, None
+        except OSError as exc:
+            raise StoreError('Cannot read store %s: %s' % (self.path, exc.strerror)) from None
+
+    def _identity(self):
+        try:
+            status = os.stat(self.path)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StoreError('Cannot read store %s: %s' % (self.path, exc.strerror)) from None
+        return status.st_ino, status.st_size, status.st_mtime_ns
 
     def load(self):
-        raw = self._read_bytes()
+        raw, identity = self._read_bytes()
         if raw is None or not raw.strip():
-            return DocumentState(None, self.path)
-        try:
-            data = self.decode(raw.decode('utf-8'))
-        except UnicodeDecodeError as exc:
-            raise StoreError('Store %s is not UTF-8 text (%s); it was left untouched' % (self.path, exc)) from None
-        return DocumentState(data, self.path)
+            state = DocumentState(None, self.path)
+        else:
+            try:
+                data = self.decode(raw.decode('utf-8'))
+            except UnicodeDecodeError as exc:
+                raise StoreError('Store %s is not UTF-8 text (%s); it was left untouched' % (self.path, exc)) from None
+            state = DocumentState(data, self.path)
+        state.identity = identity
+        return state
 
     def reading(self):
         return _ReadOnly(self.load())
 
-    def writing(self):
-        return _Locked(self)
+    def writing(self, snapshot=None):
+        """Lock and read the store; ``snapshot`` (a state read earlier) is reused if the file has not changed since.
+
+        Every write replaces the file (a new inode), so an unchanged identity means
+        nothing was written in between: the snapshot is the store as it is now.
+        """
+        return _Locked(self, snapshot)
 
     def persist(self, state):
         atomic_write(self.path, self.encode(state.to_data()).encode('utf-8'))
@@ -112,13 +131,17 @@ class _ReadOnly:
 
 
 class _Locked:
-    def __init__(self, store):
+    def __init__(self, store, snapshot):
         self._store = store
+        self._snapshot = snapshot
         self._lock = store.lock()
 
     def __enter__(self):
         self._lock.__enter__()
         try:
+            snapshot = self._snapshot
+            if snapshot is not None and snapshot.identity is not None and snapshot.identity == self._store._identity():
+                return Transaction(self._store, snapshot)
             return Transaction(self._store, self._store.load())
         except BaseException:
             self._lock.__exit__(None, None, None)

@@ -71,7 +71,8 @@ class SqliteStore(Store):
     def reading(self):
         return _SqliteSession(self, write=False)
 
-    def writing(self):
+    def writing(self, snapshot=None):
+        # Queries are cheap and indexed: the transaction always reads afresh.
         return _SqliteSession(self, write=True)
 
 
