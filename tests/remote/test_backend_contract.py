@@ -1,0 +1,291 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The backend contract on real NetBox and Nautobot servers: the same Outcomes and views as the file backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
+    ConflictError,
+    InvalidInputError,
+    OutOfPoolError,
+    PoolExhaustedError,
+    PoolInUseError,
+    PoolNotFoundError,
+)
+
+RECORD_KEYS = {'pool', 'name', 'address', 'cidr', 'prefix_length', 'gateway', 'description', 'dns_name'}
+PREFIX_KEYS = {'pool', 'name', 'prefix', 'network', 'prefix_length', 'gateway', 'description'}
+POOL_KEYS = {'name', 'cidr', 'ranges', 'reserved', 'gateway', 'description', 'size', 'used', 'free'}
+
+
+def host(cidr, number):
+    return '%s.%d' % (cidr.rsplit('.', 1)[0], number)
+
+
+def pool(backend, cidr, **params):
+    params.update(name=cidr, cidr=cidr)
+    return backend.ensure_pool(params).after
+
+
+@pytest.fixture
+def spy(backend):
+    """The HTTP methods the backend sends (a wrapper around its own client, no mock of requests)."""
+    methods = []
+    original = backend.http.request
+
+    def request(method, path, **kwargs):
+        methods.append(method)
+        return original(method, path, **kwargs)
+
+    backend.http.request = request
+    return methods
+
+
+def test_views_have_the_file_backends_shape(backend, cidr, tmp_path):
+    file_backend = load_backend({'store': str(tmp_path / 'store.yml')})
+    for each in (backend, file_backend):
+        view = pool(each, cidr, gateway=host(cidr, 1), description='lab net')
+        assert set(view) == POOL_KEYS
+        assert view == {'name': cidr, 'cidr': cidr, 'ranges': [], 'reserved': [], 'gateway': host(cidr, 1),
+                        'description': 'lab net', 'size': 253, 'used': 0, 'free': 253}
+    remote = backend.allocate(cidr, 'web01', description='front end', dns_name='web01.example.com')
+    local = file_backend.allocate(cidr, 'web01', description='front end', dns_name='web01.example.com')
+    assert remote.changed and local.changed
+    assert remote.before == local.before == {}
+    assert remote.after == local.after == {
+        'pool': cidr, 'name': 'web01', 'address': host(cidr, 2), 'cidr': host(cidr, 2) + '/24', 'prefix_length': 24,
+        'gateway': host(cidr, 1), 'description': 'front end', 'dns_name': 'web01.example.com'}
+    assert backend.allocations(pool=cidr) == file_backend.allocations(pool=cidr)
+    assert backend.pools(cidr) == file_backend.pools(cidr)
+    assert backend.pools(cidr)[0]['used'] == 1
+
+
+def test_allocate_rerun_release(backend, cidr):
+    pool(backend, cidr)
+    first = backend.allocate(cidr, 'web01')
+    assert first.changed and first.after['address'] == host(cidr, 1) and set(first.after) == RECORD_KEYS
+    again = backend.allocate(cidr, 'web01')
+    assert not again.changed and again.before == again.after == first.after
+    second = backend.allocate(cidr, 'web02')
+    assert second.after['address'] == host(cidr, 2)
+    assert [view['name'] for view in backend.allocations(pool=cidr)] == ['web01', 'web02']
+    assert backend.allocations(name='web02') == [second.after]
+    assert backend.allocations(address=host(cidr, 1)) == [first.after]
+    released = backend.release(cidr, name='web01')
+    assert released.changed and released.before == first.after and released.after == {}
+    assert not backend.release(cidr, name='web01').changed
+    assert backend.release(cidr, address=host(cidr, 2)).before['name'] == 'web02'
+    assert backend.allocations(pool=cidr) == []
+    assert backend.allocate(cidr, 'web03').after['address'] == host(cidr, 1)
+
+
+def test_description_and_dns_name_are_updated_in_place(backend, cidr, api):
+    pool(backend, cidr)
+    first = backend.allocate(cidr, 'web01', description='one')
+    updated = backend.allocate(cidr, 'web01', description='two', dns_name='web01.example.com')
+    assert updated.changed and updated.before == first.after
+    assert updated.after == dict(first.after, description='two', dns_name='web01.example.com')
+    assert not backend.allocate(cidr, 'web01', description='two').changed
+    objects = api.ips_in(cidr)
+    assert len(objects) == 1 and objects[0]['description'] == 'web01 | two'
+
+
+def test_check_mode_predicts_exactly_and_sends_gets_only(backend, cidr, spy):
+    pool(backend, cidr)
+    backend.allocate(cidr, 'web01')
+    del spy[:]
+    predicted = backend.allocate(cidr, 'web02', check_mode=True)
+    assert backend.release(cidr, name='web01', check_mode=True).changed
+    assert backend.ensure_pool({'name': '10.250.0.0/24', 'cidr': '10.250.0.0/24'}, check_mode=True).changed
+    assert backend.remove_pool(cidr, force=True, check_mode=True).changed
+    assert backend.allocate(cidr, 'web03', address=host(cidr, 9), check_mode=True).changed
+    assert set(spy) == {'GET'}
+    assert backend.pools('10.250.0.0/24') == [] and len(backend.allocations(pool=cidr)) == 1
+    real = backend.allocate(cidr, 'web02')
+    assert predicted.changed and predicted.after == real.after
+
+
+def test_specific_address_and_conflicts_name_the_holder(backend, cidr, api):
+    pool(backend, cidr, gateway=host(cidr, 1))
+    web02 = backend.allocate(cidr, 'web02', address=host(cidr, 50))
+    assert web02.changed and web02.after['address'] == host(cidr, 50)
+    assert not backend.allocate(cidr, 'web02', address=host(cidr, 50)).changed
+    with pytest.raises(ConflictError, match=r"already held by 'web02'"):
+        backend.allocate(cidr, 'web03', address=host(cidr, 50))
+    foreign = api.make_ip(host(cidr, 60) + '/24', description='printer')
+    with pytest.raises(ConflictError) as caught:
+        backend.allocate(cidr, 'web04', address=host(cidr, 60))
+    assert "which ipam.allocator did not make" in str(caught.value) and str(foreign['id']) in str(caught.value)
+    with pytest.raises(OutOfPoolError, match='gateway'):
+        backend.allocate(cidr, 'web05', address=host(cidr, 1))
+    with pytest.raises(OutOfPoolError, match='network or broadcast'):
+        backend.allocate(cidr, 'web05', address=host(cidr, 255))
+    with pytest.raises(OutOfPoolError, match='outside'):
+        backend.allocate(cidr, 'web05', address='192.0.2.1')
+    moved = backend.allocate(cidr, 'web02', address=host(cidr, 51))
+    assert moved.changed and moved.before['address'] == host(cidr, 50) and moved.after['address'] == host(cidr, 51)
+    assert [view['address'] for view in backend.allocations(pool=cidr)] == [host(cidr, 51)]
+
+
+def test_only_objects_it_made_are_found_or_deleted(backend, cidr, api):
+    pool(backend, cidr)
+    foreign = api.make_ip(host(cidr, 1) + '/24', description='web01')
+    mine = backend.allocate(cidr, 'web01')
+    assert mine.changed and mine.after['address'] == host(cidr, 2)     # the untagged look-alike is not adopted
+    assert backend.release(cidr, name='web01').changed
+    with pytest.raises(ConflictError, match='did not make'):
+        backend.release(cidr, address=host(cidr, 1))
+    assert [obj['id'] for obj in api.ips_in(cidr)] == [foreign['id']]
+    assert backend.allocations(pool=cidr) == []
+
+
+def test_exhausted(backend, server, api):
+    small = '10.199.%d.0/29' % (1 if server.name == 'netbox' else 2)
+    pool(backend, small)
+    addresses = [backend.allocate(small, 'host%d' % number).after['address'] for number in range(6)]
+    assert len(set(addresses)) == 6
+    for call in (lambda: backend.allocate(small, 'one-too-many'), lambda: backend.peek(small),
+                 lambda: backend.allocate(small, 'one-too-many', check_mode=True)):
+        with pytest.raises(PoolExhaustedError, match=r'exhausted \(6 of 6 used\)'):
+            call()
+    assert len(api.ips_in(small)) == 6
+    assert backend.pools(small)[0]['free'] == 0
+
+
+def test_peek(backend, cidr):
+    pool(backend, cidr)
+    backend.allocate(cidr, 'web01', address=host(cidr, 2))
+    peeked = [view['address'] for view in backend.peek(cidr, 3)]
+    assert peeked == [host(cidr, 1), host(cidr, 3), host(cidr, 4)]
+    assert [backend.allocate(cidr, 'n%d' % number).after['address'] for number in range(3)] == peeked
+
+
+def test_ipv6_never_hands_out_the_subnet_router_anycast_address(backend, server):
+    v6 = '2001:db8:%x::/64' % (0x100 if server.name == 'netbox' else 0x200)
+    pool(backend, v6)
+    base = v6.split('::')[0]
+    assert [view['address'] for view in backend.peek(v6, 2)] == [base + '::1', base + '::2']
+    assert backend.allocate(v6, 'web01').after['address'] == base + '::1'
+    assert backend.pools(v6)[0]['used'] == 1
+
+
+def test_ensure_and_remove_pool(backend, cidr, api):
+    created = backend.ensure_pool({'name': cidr, 'cidr': cidr, 'description': 'lab'})
+    assert created.changed and created.before == {} and created.after['description'] == 'lab'
+    prefixes = api.list('api/ipam/prefixes/', prefix=cidr)
+    assert len(prefixes) == 1 and prefixes[0]['description'] == 'lab'
+    assert not backend.ensure_pool({'name': cidr, 'cidr': cidr, 'description': 'lab'}).changed
+    assert not backend.ensure_pool({'name': cidr, 'cidr': cidr}).changed      # unset options leave the prefix alone
+    changed = backend.ensure_pool({'name': cidr, 'cidr': cidr, 'description': 'lab 2', 'gateway': host(cidr, 254)})
+    assert changed.changed and changed.after['gateway'] == host(cidr, 254) and changed.after['description'] == 'lab 2'
+    assert backend.allocate(cidr, 'web01').after['gateway'] == host(cidr, 254)
+    with pytest.raises(InvalidInputError, match='already has the gateway'):
+        backend.ensure_pool({'name': cidr, 'cidr': cidr, 'gateway': host(cidr, 253)})
+    for bad in ({'ranges': [host(cidr, 10) + '-' + host(cidr, 20)]}, {'reserved': [host(cidr, 5)]}, {'name': 'lab'}):
+        with pytest.raises(InvalidInputError):
+            backend.ensure_pool(dict({'name': cidr, 'cidr': cidr}, **bad))
+    with pytest.raises(PoolInUseError, match='holds 1 IP address'):
+        backend.remove_pool(cidr)
+    removed = backend.remove_pool(cidr, force=True)
+    assert removed.changed and removed.before['used'] == 1 and removed.after == {}
+    assert api.list('api/ipam/prefixes/', prefix=cidr) == []
+    assert not backend.remove_pool(cidr).changed
+    with pytest.raises(PoolNotFoundError, match='does not exist'):
+        backend.allocate(cidr, 'web01')
+
+
+def test_prefix_allocation(backend, server, api):
+    parent = '10.%d.0.0/16' % (210 if server.name == 'netbox' else 211)
+    pool(backend, parent)
+    predicted = backend.allocate_prefix(parent, 'berlin', prefix_length=24, check_mode=True)
+    assert api.list('api/ipam/prefixes/', within=parent) == []
+    berlin = backend.allocate_prefix(parent, 'berlin', prefix_length=24, description='office')
+    assert berlin.changed and predicted.after == dict(berlin.after, description=None)
+    assert set(berlin.after) == PREFIX_KEYS and berlin.after['prefix'] == parent.replace('0.0/16', '0.0/24')
+    assert not backend.allocate_prefix(parent, 'berlin', prefix_length=24).changed
+    assert not backend.allocate_prefix(parent, 'berlin').changed
+    with pytest.raises(ConflictError, match='already holds'):
+        backend.allocate_prefix(parent, 'berlin', prefix_length=25)
+    paris = backend.allocate_prefix(parent, 'paris', prefix_length=26)
+    assert paris.after['prefix'] == parent.replace('0.0/16', '1.0/26')
+    specific = parent.replace('0.0/16', '9.0/24')
+    assert backend.allocate_prefix(parent, 'rome', prefix=specific).after['prefix'] == specific
+    with pytest.raises(ConflictError, match="overlaps 'rome'"):
+        backend.allocate_prefix(parent, 'oslo', prefix=parent.replace('0.0/16', '9.128/25'))
+    assert [view['name'] for view in backend.prefixes(pool=parent)] == ['berlin', 'paris', 'rome']
+    assert backend.prefixes(name='paris') == [paris.after]
+    assert [view['prefix'] for view in backend.peek_prefix(parent, 26, 2)] == [
+        parent.replace('0.0/16', '1.64/26'), parent.replace('0.0/16', '1.128/26')]
+    # An allocated prefix is a pool in its own right; its allocations block a plain release.
+    child = berlin.after['prefix']
+    assert backend.allocate(child, 'gw').after['address'] == child.replace('0/24', '1')
+    with pytest.raises(PoolInUseError):
+        backend.release_prefix(parent, name='berlin')
+    assert backend.release_prefix(parent, name='berlin', force=True).changed
+    assert not backend.release_prefix(parent, name='berlin').changed
+    assert backend.release_prefix(parent, prefix=specific).before['name'] == 'rome'
+    assert [view['name'] for view in backend.prefixes(pool=parent)] == ['paris']
+    tiny = '10.%d.0.0/30' % (212 if server.name == 'netbox' else 213)
+    pool(backend, tiny)
+    backend.allocate_prefix(tiny, 'a', prefix_length=31)
+    backend.allocate_prefix(tiny, 'b', prefix_length=31)
+    with pytest.raises(PoolExhaustedError, match='exhausted'):
+        backend.allocate_prefix(tiny, 'c', prefix_length=31)
+
+
+def test_key_field(server, api, cidr):
+    body = {'label': 'IPAM allocator key', 'type': 'text'}
+    if server.name == 'nautobot':
+        body.update(key='ipam_allocator_key', content_types=['ipam.ipaddress', 'ipam.prefix'])
+    else:
+        body.update(name='ipam_allocator_key', object_types=['ipam.ipaddress', 'ipam.prefix'])
+    api.post('api/extras/custom-fields/', body)
+    with load_backend(dict(server.options, key_field='ipam_allocator_key')) as backend:
+        pool(backend, cidr)
+        first = backend.allocate(cidr, 'web01/eth0', description='front | end')
+        assert first.after['name'] == 'web01/eth0' and first.after['description'] == 'front | end'
+        assert not backend.allocate(cidr, 'web01/eth0').changed
+        backend.allocate(cidr, 'web01/eth01')            # text custom fields match loosely on the server
+        objects = api.ips_in(cidr)
+        assert sorted(obj['custom_fields']['ipam_allocator_key'] for obj in objects) == ['web01/eth0', 'web01/eth01']
+        assert backend.allocations(name='web01/eth0') == [first.after]
+        assert backend.release(cidr, name='web01/eth0').changed
+        assert [view['name'] for view in backend.allocations(pool=cidr)] == ['web01/eth01']
+
+
+def test_vrf_or_namespace_keeps_equal_cidrs_apart(server, api, backend, cidr):
+    if server.name == 'netbox':
+        api.post('api/ipam/vrfs/', {'name': 'blue'})
+        scope = {'vrf': 'blue'}
+    else:
+        api.post('api/ipam/namespaces/', {'name': 'blue'})
+        scope = {'namespace': 'blue'}
+    with load_backend(dict(server.options, **scope)) as blue:
+        pool(backend, cidr)
+        pool(blue, cidr)
+        assert backend.allocate(cidr, 'web01').after['address'] == host(cidr, 1)
+        assert blue.allocate(cidr, 'web01').after['address'] == host(cidr, 1)
+        assert blue.allocate(cidr, 'web02').after['address'] == host(cidr, 2)
+        assert [view['name'] for view in backend.allocations(pool=cidr)] == ['web01']
+        assert [view['name'] for view in blue.allocations(pool=cidr)] == ['web01', 'web02']
+        assert blue.release(cidr, name='web01').changed
+        assert [view['name'] for view in backend.allocations(pool=cidr)] == ['web01']
+
+
+def test_pools_without_a_name_lists_the_pools_in_use(backend, cidr):
+    pool(backend, cidr)
+    backend.allocate(cidr, 'web01')
+    assert cidr in [view['name'] for view in backend.pools()]
+
+
+def test_bad_token_is_a_clear_error(server):
+    with load_backend(dict(server.options, token='0123456789abcdef0123456789abcdef01234567')) as backend:
+        with pytest.raises(Exception) as caught:
+            backend.pools('10.0.0.0/24')
+    assert 'check the token' in str(caught.value) and '0123456789abcdef' not in str(caught.value)
