@@ -159,8 +159,8 @@ def main():
         store = os.path.join(workdir, 'store.%s' % extension)
         start = time.perf_counter()
         records = build_store(store, hosts)
-        print('built %-12s %d allocations in %.2f s (%d bytes)' % (kind, len(records), time.perf_counter() - start,
-                                                                    os.path.getsize(store)))
+        elapsed = time.perf_counter() - start
+        print('built %-12s %d allocations in %.2f s (%d bytes)' % (kind, len(records), elapsed, os.path.getsize(store)))
         source = os.path.join(workdir, '%s.ipam.yml' % extension)
         with open(source, 'w') as handle:
             handle.write('plugin: ipam.allocator.allocations\nstore: %s\n' % store)

@@ -10,7 +10,7 @@ name: allocations
 short_description: Hosts and groups from the allocations of an IPAM backend
 version_added: 0.1.0
 author:
-  - ipam.allocator contributors
+  - ipam.allocator contributors (@ipam-allocator)
 description:
   - Builds an inventory from the address allocations of any ipam.allocator backend (a file store on the controller,
     NetBox, Nautobot, or a third-party backend).
