@@ -10,6 +10,11 @@
 Whatever host the task targets, the backend runs in the controller's worker
 process: no module is shipped, no ``delegate_to`` is needed, and ``store`` is a
 controller path.  This is the one place an ``IpamError`` becomes an action failure.
+
+The linear strategy loads an action plugin's class in the controller's main
+process; importing the file backend here puts it, compiled, in every worker
+forked afterwards (Ansible compiles collection code from source on every import,
+which would otherwise cost each host-task its own compile).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_file  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import PREDICTIONS_VAR, run
 

@@ -53,7 +53,7 @@ class FileLock:
         except OSError as exc:
             raise StoreError('Cannot open the lock file %s: %s' % (self.path, exc.strerror)) from None
         deadline = time.monotonic() + max(self.timeout, 0)
-        pause = 0.0005
+        pause = 0.0002
         while True:
             try:
                 fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -70,7 +70,7 @@ class FileLock:
                     'Timed out after %ss waiting for the lock %s, held by %s. '
                     'Wait for it to finish, or raise lock_timeout.' % (self.timeout, self.path, holder))
             time.sleep(min(pause, remaining))
-            pause = min(pause * 2, 0.02)
+            pause = min(pause * 1.5, 0.005)
         stamp = '%s since %s\n' % (_identity(), time.strftime('%Y-%m-%dT%H:%M:%S%z'))
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, stamp.encode('utf-8'), 0)

@@ -16,6 +16,7 @@ which address a name gets.
 from __future__ import annotations
 
 import abc
+import socket
 
 from .addresses import format_address, format_block
 from .errors import PoolNotFoundError, StoreError, InvalidInputError
@@ -202,17 +203,17 @@ class MemoryPoolSpace(PoolSpace):
     def occupied(self):
         """Build the occupied set on first use; checks the pool for double allocations."""
         if self._occupied is None:
-            held = []
-            for kind, entries in self._entries.items():
-                for doc in entries.values():
-                    record = self._record(kind, doc)
-                    held.append((record.first, record.last, record.name))
-            held.sort()
-            for (first_a, last_a, name_a), (first_b, _last_b, name_b) in zip(held, held[1:]):
-                if first_b <= last_a:
-                    raise damaged_store(self._origin, 'pool %r: %s is held by both %r and %r' % (
-                        self.settings.name, format_address(self.settings.version, first_b), name_a, name_b))
-            occupied = IntervalSet((first, last) for first, last, _name in held)
+            points = self._address_points()
+            held = [(value, value) for value in points]
+            if self._entries[PREFIX] or len(set(points)) != len(points):
+                # The general (slower) path, which can name who overlaps whom.
+                named = sorted((record.first, record.last, record.name) for record in self.records())
+                for (first_a, last_a, name_a), (first_b, _last_b, name_b) in zip(named, named[1:]):
+                    if first_b <= last_a:
+                        raise damaged_store(self._origin, 'pool %r: %s is held by both %r and %r' % (
+                            self.settings.name, format_address(self.settings.version, first_b), name_a, name_b))
+                held = [(first, last) for first, last, _name in named]
+            occupied = IntervalSet(held)
             blocked = self.settings.blocked()
             for first, last in blocked:
                 if occupied.overlaps(first, last):
@@ -222,6 +223,21 @@ class MemoryPoolSpace(PoolSpace):
                 occupied.add(first, last)
             self._occupied = occupied
         return self._occupied
+
+    def _address_points(self):
+        """The pool's allocated addresses as ints, parsed the fast way (a bad one is parsed again to name it)."""
+        family = socket.AF_INET6 if self._network.version == 6 else socket.AF_INET
+        low, high = self._network.first, self._network.last
+        points = []
+        for doc in self._entries[ADDRESS].values():
+            try:
+                value = int.from_bytes(socket.inet_pton(family, doc['address']), 'big')
+            except (KeyError, TypeError, OSError):
+                value = None
+            if value is None or not low <= value <= high:
+                value = self._record(ADDRESS, doc).first  # raises the precise error
+            points.append(value)
+        return points
 
     def named(self, kind, name):
         doc = self._entries[kind].get(name)

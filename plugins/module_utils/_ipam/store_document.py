@@ -14,10 +14,9 @@ sees the store as before or as after a change, never half of it.
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 
+from . import yaml_codec
 from .errors import StoreError
 from .locking import FileLock
 from .state import DocumentState
@@ -213,84 +212,11 @@ class YamlStore(DocumentStore):
         if yaml is None:
             raise StoreError('PyYAML is needed to read %s' % self.path)
         try:
-            return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader, never the full one
+            return yaml_codec.load(text, _YAML_LOADER)
         except yaml.YAMLError as exc:
             raise StoreError('Store %s is not valid YAML for ipam.allocator (%s); it was left untouched. '
                              'Only plain YAML is accepted: no tags such as !!python/object.' % (
                                  self.path, ' '.join(str(exc).split()))) from None
 
     def encode(self, data):
-        return emit_yaml(data)
-
-
-# -- the YAML writer ---------------------------------------------------------
-#
-# PyYAML's dumper is slow and wraps long lines.  The store has a known shape,
-# so it is written line by line: block mappings down to each pool, one flow
-# mapping per allocation.  Scalars are plain only when YAML reads them back as
-# the same string; anything else is double-quoted.
-
-_HEADER = ('# ipam.allocator store: see docs/file-store.md. Safe to review and edit by hand:\n'
-           '# keep "version", one pool per key under "pools", one allocation per line.\n')
-_PLAIN = re.compile(r'^[A-Za-z_](?:[A-Za-z0-9_./ -]*[A-Za-z0-9_./-])?$')
-_PLAIN_ADDRESS = re.compile(r'^[0-9]+(?:\.[0-9]+){3}(?:/[0-9]+)?(?:-[0-9]+(?:\.[0-9]+){3})?$')
-_PLAIN_V6 = re.compile(r'^[0-9a-f]+(?:::?[0-9a-f]+)*(?:::)?[0-9a-f]*(?:/[0-9]+)?$')
-_PRINTABLE = re.compile(r'^[\x20-\x7e]*$')
-_YAML_WORDS = frozenset(('y', 'n', 'yes', 'no', 'true', 'false', 'on', 'off', 'null'))
-
-
-def _scalar(value):
-    if value is None:
-        return 'null'
-    if value is True:
-        return 'true'
-    if value is False:
-        return 'false'
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, float):
-        if math.isnan(value):
-            return '.nan'
-        if math.isinf(value):
-            return '.inf' if value > 0 else '-.inf'
-        return repr(value)
-    text = str(value)
-    if _PLAIN_ADDRESS.match(text):
-        return text
-    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
-        return text
-    if ':' in text and (_PLAIN_V6.match(text) and ('::' in text or re.search('[a-f]', text)) and not text.endswith(':')
-                        and not text.startswith(':')):
-        return text
-    if _PRINTABLE.match(text):
-        return json.dumps(text)
-    return yaml.safe_dump(text, default_style='"', width=math.inf, allow_unicode=True).rstrip('\n')
-
-
-def _flow(value):
-    if isinstance(value, dict):
-        return '{%s}' % ', '.join('%s: %s' % (_scalar(key), _flow(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return '[%s]' % ', '.join(_flow(item) for item in value)
-    return _scalar(value)
-
-
-def emit_yaml(data):
-    lines = [_HEADER, 'version: %s\n' % _scalar(data.get('version'))]
-    pools = data.get('pools') or {}
-    if not pools:
-        lines.append('pools: {}\n')
-    else:
-        lines.append('pools:\n')
-    for name, pool in pools.items():
-        if not isinstance(pool, dict) or not pool:
-            lines.append('  %s: %s\n' % (_scalar(name), _flow(pool)))
-            continue
-        lines.append('  %s:\n' % _scalar(name))
-        for key, value in pool.items():
-            if isinstance(value, list) and value:
-                lines.append('    %s:\n' % _scalar(key))
-                lines.extend('      - %s\n' % _flow(item) for item in value)
-            else:
-                lines.append('    %s: %s\n' % (_scalar(key), _flow(value)))
-    return ''.join(lines)
+        return yaml_codec.dump(data)

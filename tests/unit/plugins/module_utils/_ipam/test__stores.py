@@ -13,11 +13,9 @@ import sqlite3
 
 import pytest
 import yaml
-from hypothesis import given, settings, strategies as st
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import InvalidInputError, StoreError
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.store_document import emit_yaml
 
 
 def populate(backend):
@@ -64,24 +62,6 @@ def test_hand_edited_yaml_is_accepted(tmp_path):
                     '    - name: a\n      address: 10.0.0.1\n')
     backend = load_backend({'store': str(path)})
     assert backend.allocate('lab', 'b').after['address'] == '10.0.0.2'
-
-
-scalars = st.one_of(st.text(max_size=12), st.integers(-5, 10 ** 20), st.booleans(), st.none(),
-                    st.sampled_from(['10.0.0.1', '2001:db8::1', '1:2:3:4:5:6:7:8', 'fe80::', '::1', 'yes', 'No',
-                                     '0x1F', '1e3', '.inf', '~', '2002-12-14', '10:20', '- a', 'a: b', '#c', '*x']))
-documents = st.fixed_dictionaries({
-    'version': st.just(1),
-    'pools': st.dictionaries(st.text(min_size=1, max_size=8), st.fixed_dictionaries({
-        'cidr': scalars, 'description': scalars,
-        'addresses': st.lists(st.dictionaries(st.sampled_from(['name', 'address', 'description']), scalars), max_size=4),
-    }), max_size=3),
-})
-
-
-@settings(max_examples=300, deadline=None)
-@given(documents)
-def test_yaml_writer_round_trips_any_document(document):
-    assert yaml.safe_load(emit_yaml(document)) == document
 
 
 def damaged_yaml(path):

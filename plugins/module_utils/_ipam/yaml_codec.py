@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""The YAML store's writer and its fast reader.
+
+PyYAML's constructor is pure Python even with libyaml, and dominated the cost of
+an allocation (about 40 us per store line).  The store has a known shape, so it
+is written line by line, one flow mapping per allocation, and read back by a
+reader that accepts exactly that shape: every scalar it accepts is one that
+YAML reads as the same value.  Anything else (a comment in the middle, a block
+mapping someone typed by hand, an unusual scalar) makes it give up, and the file
+is read by PyYAML's safe loader instead, so the result is always what
+``yaml.safe_load`` would return.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    yaml = None
+
+HEADER = ('# ipam.allocator store: see docs/file-store.md. Safe to review and edit by hand:\n'
+          '# keep "version", one pool per key under "pools", one allocation per line.\n')
+
+# Scalars written without quotes.  Each pattern only matches text that YAML 1.1
+# resolves to the same string (tests/unit/.../test__yaml_codec.py checks it).
+_PLAIN_WORD = re.compile(r'[A-Za-z_](?:[A-Za-z0-9_./ -]*[A-Za-z0-9_./-])?\Z')
+_PLAIN_IPV4 = re.compile(r'[0-9]+(?:\.[0-9]+){3}(?:/[0-9]+)?(?:-[0-9]+(?:\.[0-9]+){3})?\Z')
+_PLAIN_IPV6 = re.compile(r'[0-9a-f]+(?:::?[0-9a-f]+)*(?:::)?[0-9a-f]*(?:/[0-9]+)?\Z')
+_HAS_HEX_LETTER = re.compile('[a-f]')
+_YAML_WORDS = frozenset(('y', 'n', 'yes', 'no', 'true', 'false', 'on', 'off', 'null'))
+_PRINTABLE = re.compile(r'[\x20-\x7e]*\Z')
+_INTEGER = re.compile(r'(?:0|-?[1-9][0-9]*)\Z')
+# Double-quoted text whose only escapes mean the same in JSON and YAML.
+_QUOTED = r'"(?:[^"\\\n]|\\["\\])*"'
+
+
+def is_plain(text):
+    """True when ``text`` may be written without quotes and reads back as the same string."""
+    if _PLAIN_IPV4.match(text):
+        return True
+    if _PLAIN_WORD.match(text):
+        return text.lower() not in _YAML_WORDS
+    return bool(':' in text and _PLAIN_IPV6.match(text) and ('::' in text or _HAS_HEX_LETTER.search(text))
+                and text[0] != ':' and text[-1] != ':')
+
+
+# -- writing -------------------------------------------------------------------
+
+def scalar(value):
+    if value is None:
+        return 'null'
+    if value is True:
+        return 'true'
+    if value is False:
+        return 'false'
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if math.isnan(value):
+            return '.nan'
+        if math.isinf(value):
+            return '.inf' if value > 0 else '-.inf'
+        return repr(value)
+    text = str(value)
+    if is_plain(text):
+        return text
+    if _PRINTABLE.match(text):
+        return json.dumps(text)
+    return yaml.safe_dump(text, default_style='"', width=math.inf, allow_unicode=True).rstrip('\n')
+
+
+def flow(value):
+    if isinstance(value, dict):
+        return '{%s}' % ', '.join('%s: %s' % (scalar(key), flow(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return '[%s]' % ', '.join(flow(item) for item in value)
+    return scalar(value)
+
+
+def dump(data):
+    """The store document as YAML text: block mappings down to each pool, one line per list item."""
+    lines = [HEADER, 'version: %s\n' % scalar(data.get('version'))]
+    pools = data.get('pools') or {}
+    lines.append('pools:\n' if pools else 'pools: {}\n')
+    for name, pool in pools.items():
+        if not isinstance(pool, dict) or not pool:
+            lines.append('  %s: %s\n' % (scalar(name), flow(pool)))
+            continue
+        lines.append('  %s:\n' % scalar(name))
+        for key, value in pool.items():
+            if isinstance(value, list) and value:
+                lines.append('    %s:\n' % scalar(key))
+                lines.extend('      - %s\n' % flow(item) for item in value)
+            else:
+                lines.append('    %s: %s\n' % (scalar(key), flow(value)))
+    return ''.join(lines)
+
+
+# -- reading -------------------------------------------------------------------
+
+class _NotCanonical(Exception):
+    """The text is not in the shape ``dump`` writes; PyYAML reads it instead."""
+
+
+_TOKEN = r'(%s|[^,{}\[\]"\'\n#]*?)' % _QUOTED
+_PAIR = re.compile(r'%s: %s(?:, |\Z)' % (_TOKEN, _TOKEN))
+_LINE = re.compile(r'( *)(?:%s:(?: (.*))?|(.*))\Z' % _TOKEN)
+
+
+def _value(token):
+    if token.startswith('"'):
+        return json.loads(token)
+    if _INTEGER.match(token):
+        return int(token)
+    if token == 'null':
+        return None
+    if token == 'true':
+        return True
+    if token == 'false':
+        return False
+    if token and is_plain(token):
+        return token
+    raise _NotCanonical(token)
+
+
+def _flow_value(text):
+    if text == '{}':
+        return {}
+    if text == '[]':
+        return []
+    if text.startswith('{') and text.endswith('}'):
+        inner = text[1:-1]
+        mapping = {}
+        position = 0
+        while position < len(inner):
+            match = _PAIR.match(inner, position)
+            if match is None or match.end() == position:
+                raise _NotCanonical(text)
+            mapping[_value(match.group(1))] = _value(match.group(2))
+            position = match.end()
+        return mapping
+    return _value(text)
+
+
+def _read_canonical(text):
+    lines = text.split('\n')
+    index = 0
+    while index < len(lines) and (lines[index].startswith('#') or not lines[index]):
+        index += 1
+    data = {}
+    pool = None
+    key_list = None
+    for line in lines[index:]:
+        if not line:
+            continue
+        if line.startswith('      - '):
+            if key_list is None:
+                raise _NotCanonical(line)
+            key_list.append(_flow_value(line[8:]))
+            continue
+        key_list = None
+        match = _LINE.match(line)
+        if match is None or match.group(4) is not None:
+            raise _NotCanonical(line)
+        indent, key, value = len(match.group(1)), _value(match.group(2)), match.group(3)
+        if indent == 0:
+            if value is None:
+                if key != 'pools':
+                    raise _NotCanonical(line)
+                data['pools'] = {}
+            else:
+                data[key] = _flow_value(value)
+            pool = None
+        elif indent == 2 and isinstance(data.get('pools'), dict):
+            if value is None:
+                pool = data['pools'][key] = {}
+            else:
+                data['pools'][key] = _flow_value(value)
+                pool = None
+        elif indent == 4 and pool is not None:
+            if value is None:
+                key_list = pool[key] = []
+            else:
+                pool[key] = _flow_value(value)
+        else:
+            raise _NotCanonical(line)
+    return data
+
+
+def load(text, loader):
+    """Parse store text: the fast reader when the text has the shape ``dump`` writes, else ``loader``."""
+    try:
+        return _read_canonical(text)
+    except (_NotCanonical, ValueError):
+        return yaml.load(text, Loader=loader)  # noqa: S506 - the caller passes a safe loader
