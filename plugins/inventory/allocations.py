@@ -62,6 +62,7 @@ EXAMPLES = r'''
 plugin: ipam.allocator.allocations
 store: /srv/ipam/store.yml
 
+---
 # servers.ipam.yml: only two pools, with groups and variables built from the records
 plugin: ipam.allocator.allocations
 store: /srv/ipam/store.sqlite
@@ -77,6 +78,7 @@ keyed_groups:
   - key: ipam_allocations | map(attribute='pool') | list
     prefix: pool
 
+---
 # netbox.ipam.yml: the same from NetBox, cached for an hour (the token comes from IPAM_ALLOCATOR_TOKEN)
 plugin: ipam.allocator.allocations
 backend: netbox
