@@ -122,6 +122,12 @@ def fresh_data(servers):
         servers_sh('reset-data', 'all')
 
 
+@pytest.fixture
+def control():
+    """``control('stop', 'netbox')``: run servers.sh."""
+    return servers_sh
+
+
 @pytest.fixture(params=SERVER_NAMES)
 def server(request, servers):
     found = servers[request.param]

@@ -269,7 +269,8 @@ class RemoteBackend(Backend):
             try:
                 found = self._create(TAGS, self.tag_body(tag), find, 'the tag %r' % tag)
             except HttpError as exc:
-                found = find() if exc.status == 400 else None   # made meanwhile by another process
+                # Made meanwhile by another process? (Nautobot answers that race with a 500 IntegrityError.)
+                found = find() if exc.status not in (401, 403) else None
                 if found is None:
                     raise BackendError('%s. Create the tag %r in %s (for IP addresses and prefixes), or let the token '
                                        'add tags' % (str(exc).rstrip('.'), tag, self.product)) from None
