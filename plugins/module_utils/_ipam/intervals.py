@@ -43,6 +43,31 @@ class IntervalSet:
             self._heads.append(chunk[0][0])
         self._count = len(merged)
 
+    @classmethod
+    def from_points(cls, points):
+        """The set of sorted int ``points``; None if a point repeats (the caller then names who holds it twice)."""
+        starts, ends = [], []
+        if points:
+            run_start = previous = points[0]
+            for value in points[1:]:
+                if value == previous + 1:
+                    previous = value
+                    continue
+                if value <= previous:
+                    return None
+                starts.append(run_start)
+                ends.append(previous)
+                run_start = previous = value
+            starts.append(run_start)
+            ends.append(previous)
+        interval_set = cls()
+        for offset in range(0, len(starts), _CHUNK):
+            interval_set._starts.append(starts[offset:offset + _CHUNK])
+            interval_set._ends.append(ends[offset:offset + _CHUNK])
+            interval_set._heads.append(starts[offset])
+        interval_set._count = len(starts)
+        return interval_set
+
     def __len__(self):
         return self._count
 

@@ -177,13 +177,19 @@ class MemoryPoolSpace(PoolSpace):
             listed = doc.get(key) or []
             if not isinstance(listed, list):
                 raise InvalidInputError('pool %r: %s must be a list' % (settings.name, key))
-            by_name = {}
-            for item in listed:
-                if not isinstance(item, dict) or not isinstance(item.get('name'), str):
-                    raise InvalidInputError('pool %r: every entry of %s needs a "name" string, got %r' % (settings.name, key, item))
-                if item['name'] in by_name:
-                    raise InvalidInputError('pool %r: name %r is listed twice in %s' % (settings.name, item['name'], key))
-                by_name[item['name']] = item
+            try:
+                by_name = {item['name']: item for item in listed}
+            except (KeyError, TypeError):
+                by_name = None
+            # The comprehension is the fast path; the loop only runs to name a problem.
+            if by_name is None or len(by_name) != len(listed) or set(map(type, by_name)) - {str}:
+                by_name = {}
+                for item in listed:
+                    if not isinstance(item, dict) or not isinstance(item.get('name'), str):
+                        raise InvalidInputError('pool %r: every entry of %s needs a "name" string, got %r' % (settings.name, key, item))
+                    if item['name'] in by_name:
+                        raise InvalidInputError('pool %r: name %r is listed twice in %s' % (settings.name, item['name'], key))
+                    by_name[item['name']] = item
             entries[kind] = by_name
         return cls(settings, entries, origin)
 
@@ -203,17 +209,15 @@ class MemoryPoolSpace(PoolSpace):
     def occupied(self):
         """Build the occupied set on first use; checks the pool for double allocations."""
         if self._occupied is None:
-            points = self._address_points()
-            held = [(value, value) for value in points]
-            if self._entries[PREFIX] or len(set(points)) != len(points):
+            occupied = None if self._entries[PREFIX] else IntervalSet.from_points(self._address_points())
+            if occupied is None:
                 # The general (slower) path, which can name who overlaps whom.
                 named = sorted((record.first, record.last, record.name) for record in self.records())
                 for (first_a, last_a, name_a), (first_b, _last_b, name_b) in zip(named, named[1:]):
                     if first_b <= last_a:
                         raise damaged_store(self._origin, 'pool %r: %s is held by both %r and %r' % (
                             self.settings.name, format_address(self.settings.version, first_b), name_a, name_b))
-                held = [(first, last) for first, last, _name in named]
-            occupied = IntervalSet(held)
+                occupied = IntervalSet((first, last) for first, last, _name in named)
             blocked = self.settings.blocked()
             for first, last in blocked:
                 if occupied.overlaps(first, last):
@@ -225,18 +229,17 @@ class MemoryPoolSpace(PoolSpace):
         return self._occupied
 
     def _address_points(self):
-        """The pool's allocated addresses as ints, parsed the fast way (a bad one is parsed again to name it)."""
+        """The pool's allocated addresses as ints, sorted, parsed the fast way (a bad one is parsed again to name it)."""
         family = socket.AF_INET6 if self._network.version == 6 else socket.AF_INET
-        low, high = self._network.first, self._network.last
-        points = []
-        for doc in self._entries[ADDRESS].values():
-            try:
-                value = int.from_bytes(socket.inet_pton(family, doc['address']), 'big')
-            except (KeyError, TypeError, OSError):
-                value = None
-            if value is None or not low <= value <= high:
-                value = self._record(ADDRESS, doc).first  # raises the precise error
-            points.append(value)
+        docs = self._entries[ADDRESS].values()
+        from_bytes, pton = int.from_bytes, socket.inet_pton
+        try:
+            points = sorted([from_bytes(pton(family, doc['address']), 'big') for doc in docs])
+        except (KeyError, TypeError, OSError):
+            points = None
+        if points is None or (points and (points[0] < self._network.first or points[-1] > self._network.last)):
+            for doc in docs:
+                self._record(ADDRESS, doc)  # raises the precise error
         return points
 
     def named(self, kind, name):

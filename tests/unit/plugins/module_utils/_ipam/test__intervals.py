@@ -58,3 +58,13 @@ def test_many_disjoint_intervals_split_into_chunks():
     for value in range(1, 20000, 2):
         interval_set.add(value, value)
     assert list(interval_set) == [(0, 19999)]
+
+
+@given(st.lists(st.integers(0, 300), max_size=200))
+def test_from_points_equals_the_general_constructor(points):
+    ordered = sorted(points)
+    built = IntervalSet.from_points(ordered)
+    if len(set(points)) != len(points):
+        assert built is None
+    else:
+        assert list(built) == list(IntervalSet((value, value) for value in points))
