@@ -29,24 +29,45 @@ COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', 
 FORMATS = ('yml', 'json', 'sqlite')
 
 
+def _collection_tree():
+    """The directory that holds ansible_collections/ipam/allocator for this checkout."""
+    if COLLECTION_ROOT.endswith(os.path.join('ansible_collections', 'ipam', 'allocator')):
+        return os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION_ROOT)))
+    return os.path.join(COLLECTION_ROOT, 'build', 'collections')
+
+
 @pytest.fixture(scope='module')
 def inventory_loader():
-    """Ansible's plugin loader, able to find ``ipam.allocator.allocations``.
+    """Ansible's plugin loader, able to find ``ipam.allocator.allocations`` of this checkout.
 
     Under ansible-test the collection finder is already installed.  Under plain
-    pytest, tests/unit/conftest.py puts the collection on sys.path, so other test
-    modules may have imported ``ansible_collections.ipam.allocator`` before the
-    finder existed; the finder then lacks the collection's meta/runtime.yml,
-    which it would have read on import.  Give it that, and keep every module
-    already imported (so exception classes stay the same objects).
+    pytest, tests/unit/conftest.py puts the collection on sys.path, so the test
+    modules imported ``ansible_collections.ipam.allocator`` as plain packages
+    before the finder existed.  Those packages then (1) lack the collection's
+    meta/runtime.yml, which the finder reads on import, and (2) may be namespace
+    packages spanning other copies of the collection found on sys.path (for
+    example one installed into the venv by ``make demo``), which the finder
+    refuses.  Pin them to this checkout and give them the metadata, keeping every
+    module already imported (so exception classes stay the same objects).
     """
+    from ansible import constants as C
     from ansible.plugins.loader import init_plugin_loader, inventory_loader as loader
     from ansible.utils.collection_loader import AnsibleCollectionConfig
 
+    tree = _collection_tree()
     if AnsibleCollectionConfig.collection_finder is None:
-        tree = os.path.dirname(os.path.dirname(os.path.dirname(COLLECTION_ROOT)))
-        if not COLLECTION_ROOT.endswith(os.path.join('ansible_collections', 'ipam', 'allocator')):
-            tree = os.path.join(COLLECTION_ROOT, 'build', 'collections')
+        # Before the finder exists (reading a namespace path afterwards would consult it).
+        ours = os.path.join(tree, 'ansible_collections')
+        for name, module in sorted(sys.modules.items()):
+            if name != 'ansible_collections' and not name.startswith('ansible_collections.ipam'):
+                continue
+            path = getattr(module, '__path__', None)
+            if path is not None and getattr(module, '__file__', None) is None:   # a plain namespace package
+                entries = list(path)
+                local = [entry for entry in entries if entry == ours or os.path.abspath(entry).startswith(ours + os.sep)]
+                if local and local != entries:
+                    module.__path__ = local
+        C.COLLECTIONS_SCAN_SYS_PATH = False   # never a copy of the collection on sys.path
         init_plugin_loader([tree])
     package = sys.modules.get('ansible_collections.ipam.allocator')
     if package is not None and getattr(package, '_collection_meta', None) is None:
@@ -54,7 +75,10 @@ def inventory_loader():
 
         with open(os.path.join(COLLECTION_ROOT, 'meta', 'runtime.yml'), 'rb') as handle:
             package._collection_meta = _meta_yml_to_dict(handle.read(), ('ipam.allocator', 'meta/runtime.yml'))
-    assert loader.get('ipam.allocator.allocations') is not None
+    plugin = loader.get('ipam.allocator.allocations')
+    assert plugin is not None
+    assert os.path.realpath(sys.modules[type(plugin).__module__].__file__) == os.path.realpath(
+        os.path.join(COLLECTION_ROOT, 'plugins', 'inventory', 'allocations.py'))
     return loader
 
 
@@ -239,9 +263,9 @@ keyed_groups:
 def test_compose_groups_and_keyed_groups(inventory_loader, tmp_path, store):
     inventory = manager(inventory_loader, source_for(tmp_path, store, CONSTRUCTED))
     web01 = inventory.get_host('web01').get_vars()
-    assert web01['interface_count'] == 3
+    assert int(web01['interface_count']) == 3   # a string before ansible-core 2.19 (unsafe inputs)
     assert web01['first_pool'] == 'lab'
-    assert inventory.get_host('db01').get_vars()['interface_count'] == 1
+    assert int(inventory.get_host('db01').get_vars()['interface_count']) == 1
     assert group_hosts(inventory, 'multihomed') == ['web01']
     assert group_hosts(inventory, 'in_lab') == ['db01', 'web01']
     assert group_hosts(inventory, 'pool_lab') == ['db01', 'web01']
@@ -263,7 +287,7 @@ keyed_groups:
 def test_strict_false_skips_expressions_that_fail(inventory_loader, tmp_path, store):
     inventory = parse(inventory_loader, source_for(tmp_path, store, BROKEN_COMPOSE + 'strict: false\n'))
     web01 = inventory.get_host('web01').get_vars()
-    assert web01['good'] == 3
+    assert int(web01['good']) == 3
     assert 'broken' not in web01
     assert 'broken_group' not in inventory.groups
 
@@ -389,5 +413,6 @@ def test_manager_reports_errors_without_a_traceback(inventory_loader, tmp_path, 
     inventory = manager(inventory_loader, source_for(tmp_path, missing))
     assert not inventory.hosts
     err = capfd.readouterr().err
-    assert 'store %s does not exist' % missing in err
+    # Older ansible-core wraps warnings at the terminal width: compare without whitespace.
+    assert ''.join(('store %s does not exist' % missing).split()) in ''.join(err.split())
     assert 'Traceback' not in err
