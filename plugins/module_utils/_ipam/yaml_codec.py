@@ -153,45 +153,53 @@ def _flow_value(text):
 
 
 def _read_canonical(text):
+    """The document, for text in exactly the shape ``dump`` writes; raises _NotCanonical otherwise.
+
+    A ``key:`` line opens a value that stays None (as in YAML) until its first
+    nested line turns it into a mapping or a list.
+    """
     lines = text.split('\n')
     index = 0
     while index < len(lines) and (lines[index].startswith('#') or not lines[index]):
         index += 1
     data = {}
-    pool = None
-    key_list = None
+    pools_open = False
+    pool_key = None   # the pool whose settings lines come next
+    list_key = None   # the pool key whose "- item" lines come next
     for line in lines[index:]:
         if not line:
             continue
         if line.startswith('      - '):
-            if key_list is None:
+            if list_key is None:
                 raise _NotCanonical(line)
-            key_list.append(_flow_value(line[8:]))
+            pool = data['pools'][pool_key]
+            if pool[list_key] is None:
+                pool[list_key] = []
+            pool[list_key].append(_flow_value(line[8:]))
             continue
-        key_list = None
         match = _LINE.match(line)
         if match is None or match.group(4) is not None:
             raise _NotCanonical(line)
         indent, key, value = len(match.group(1)), _value(match.group(2)), match.group(3)
+        list_key = None
         if indent == 0:
+            pools_open, pool_key = False, None
             if value is None:
                 if key != 'pools':
                     raise _NotCanonical(line)
-                data['pools'] = {}
+                data['pools'], pools_open = None, True
             else:
                 data[key] = _flow_value(value)
-            pool = None
-        elif indent == 2 and isinstance(data.get('pools'), dict):
-            if value is None:
-                pool = data['pools'][key] = {}
-            else:
-                data['pools'][key] = _flow_value(value)
-                pool = None
-        elif indent == 4 and pool is not None:
-            if value is None:
-                key_list = pool[key] = []
-            else:
-                pool[key] = _flow_value(value)
+        elif indent == 2 and pools_open:
+            if data['pools'] is None:
+                data['pools'] = {}
+            data['pools'][key] = None if value is None else _flow_value(value)
+            pool_key = key if value is None else None
+        elif indent == 4 and pool_key is not None:
+            if data['pools'][pool_key] is None:
+                data['pools'][pool_key] = {}
+            data['pools'][pool_key][key] = None if value is None else _flow_value(value)
+            list_key = key if value is None else None
         else:
             raise _NotCanonical(line)
     return data
