@@ -23,8 +23,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_file  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import PREDICTIONS_VAR
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import PREDICTIONS_VAR, run
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run
 
 
 class IpamAction(ActionBase):

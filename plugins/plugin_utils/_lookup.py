@@ -20,9 +20,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, PREDICTIONS_VAR, load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import PREDICTIONS_VAR
 
 
 class IpamLookup(LookupBase):

@@ -27,6 +27,10 @@ BACKEND_OPTIONS = ('backend', 'store', 'url', 'token', 'validate_certs', 'ca_pat
 
 ENTRY_POINT_GROUP = 'ipam_allocator.backends'
 
+# The host variable through which check-mode tasks pass their predicted changes on
+# to later check-mode tasks and lookups of the same host (see Backend.pending).
+PREDICTIONS_VAR = 'ipam_allocator_predicted'
+
 
 class Outcome:
     """The answer to a change request: ``before``/``after`` views ({} when absent)."""

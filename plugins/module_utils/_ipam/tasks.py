@@ -31,21 +31,28 @@ def run_ip_pool(backend, params, check_mode):
     return {'changed': outcome.changed, 'pool': pool, 'diff': outcome.diff}
 
 
+def _record_result(outcome, params, keys):
+    """A module result from an allocation Outcome: the record's keys at top level, and the diff.
+
+    ``state: present`` shows the record after, ``absent`` the one released (or just the request).
+    """
+    record = outcome.after if params['state'] == 'present' else outcome.before
+    result = {'changed': outcome.changed, 'diff': outcome.diff}
+    result.update((key, record.get(key)) for key in keys)
+    if not record:
+        result.update(pool=params['pool'], name=params.get('name'))
+    return result
+
+
 def run_ip_address(backend, params, check_mode):
     if params['state'] == 'absent':
         outcome = backend.release(params['pool'], name=params.get('name'), address=params.get('address'),
                                   check_mode=check_mode)
-        record = outcome.before
     else:
         outcome = backend.allocate(params['pool'], params['name'], address=params.get('address'), mac=params.get('mac'),
                                    description=params.get('description'), dns_name=params.get('dns_name'),
                                    check_mode=check_mode)
-        record = outcome.after
-    result = {'changed': outcome.changed, 'diff': outcome.diff}
-    result.update((key, record.get(key)) for key in ADDRESS_KEYS)
-    if params['state'] == 'absent' and not record:
-        result.update(pool=params['pool'], name=params.get('name'))
-    return result
+    return _record_result(outcome, params, ADDRESS_KEYS)
 
 
 PREFIX_KEYS = ('prefix', 'network', 'prefix_length', 'gateway', 'pool', 'name', 'description')
@@ -55,28 +62,17 @@ def run_ip_prefix(backend, params, check_mode):
     if params['state'] == 'absent':
         outcome = backend.release_prefix(params['pool'], name=params.get('name'), prefix=params.get('prefix'),
                                          force=params['force'], check_mode=check_mode)
-        record = outcome.before
     else:
         outcome = backend.allocate_prefix(params['pool'], params['name'], prefix_length=params.get('prefix_length'),
                                           prefix=params.get('prefix'), description=params.get('description'),
                                           check_mode=check_mode)
-        record = outcome.after
-    result = {'changed': outcome.changed, 'diff': outcome.diff}
-    result.update((key, record.get(key)) for key in PREFIX_KEYS)
-    if params['state'] == 'absent' and not record:
-        result.update(pool=params['pool'], name=params.get('name'))
-    return result
+    return _record_result(outcome, params, PREFIX_KEYS)
 
 
 def run_ip_address_info(backend, params, check_mode):
     allocations = backend.allocations(pool=params.get('pool'), name=params.get('name'), address=params.get('address'))
     pools = backend.pools(name=params.get('pool'))
     return {'changed': False, 'allocations': allocations, 'pools': pools}
-
-
-# The host variable through which check-mode tasks pass their predicted changes on
-# to later check-mode tasks and lookups of the same host (see Backend.pending).
-PREDICTIONS_VAR = 'ipam_allocator_predicted'
 
 
 def run(runner, params, check_mode, pending=()):

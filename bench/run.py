@@ -1,0 +1,216 @@
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``make bench``: run every benchmark, then write docs/performance.md and its plot from the results.
+
+    .venv/bin/python bench/run.py [--quick] [--only engine,store,playbook,inventory,remote]
+
+Results also go to bench/results/latest.json. Nothing here runs in ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import bench_engine  # noqa: E402
+import bench_playbook  # noqa: E402
+import bench_store  # noqa: E402
+from common import REPO, machine  # noqa: E402
+
+DOC = os.path.join(REPO, 'docs', 'performance.md')
+PLOT = os.path.join(REPO, 'docs', 'performance-store.png')
+RESULTS = os.path.join(REPO, 'bench', 'results', 'latest.json')
+
+
+def run_inventory():
+    completed = subprocess.run([sys.executable, os.path.join(REPO, 'bench', 'bench_inventory.py'), '--json'],
+                               stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(completed.stdout)
+
+
+def run_remote():
+    script = os.path.join(REPO, 'bench', 'bench_remote.py')
+    completed = subprocess.run([sys.executable, script, '--json'], stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(completed.stdout)
+
+
+def verdict(ratio, target):
+    return 'met' if ratio <= target else '**missed by %.0f%%**' % ((ratio / target - 1) * 100)
+
+
+def milliseconds(seconds):
+    return '%.2f ms' % (seconds * 1000) if seconds < 10 else '%.1f s' % seconds
+
+
+def plot(store_results):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots(figsize=(7, 4.2))
+    labels = {'yml': 'YAML', 'json': 'JSON', 'sqlite': 'SQLite'}
+    for extension, label in labels.items():
+        rows = [row for row in store_results if row['format'] == extension]
+        if rows:
+            axes.plot([row['records'] for row in rows], [row['seconds'] * 1000 for row in rows], marker='o', label=label)
+            if 'baseline_seconds' in rows[0]:
+                axes.plot([row['records'] for row in rows], [row['baseline_seconds'] * 1000 for row in rows], linestyle=':',
+                          marker='.', label='%s parse + dump (baseline)' % label)
+    axes.set_xscale('log')
+    axes.set_yscale('log')
+    axes.set_xlabel('records in the store')
+    axes.set_ylabel('one allocation (ms)')
+    axes.set_title('ipam.allocator file store: cost of one allocation')
+    axes.grid(True, which='both', alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(PLOT, dpi=110)
+
+
+def engine_section(engine):
+    lines = ['## 1. Engine: one allocation in process', '',
+             'Per allocation, `plan_address` + `apply` on a pool in memory, %d allocations timed after the pool is loaded '
+             '(`bench/bench_engine.py`). Live allocations are fragmented (every other address held), the hard case.' % engine['operations'], '',
+             '| pool | live allocations | per allocation | ratio |', '|---|---|---|---|']
+    base = engine['by_size'][0]['seconds']
+    for row in engine['by_size']:
+        lines.append('| %s | %d | %.1f µs | %.2f× the /24 |' % (row['pool'], row['live'], row['seconds'] * 1e6, row['seconds'] / base))
+    base_live = engine['by_live'][0]['seconds']
+    for row in engine['by_live']:
+        lines.append('| %s | %s | %.1f µs | %.2f× 100 live |' % (row['pool'], format(row['live'], ','), row['seconds'] * 1e6,
+                                                                  row['seconds'] / base_live))
+    worst_size = max(row['seconds'] for row in engine['by_size'][1:]) / base
+    live_ratio = engine['by_live'][-1]['seconds'] / base_live
+    lines += ['', 'Targets: a /8 or /64 within 2× of a /24: %.2f×, %s. The most live allocations within 3× of 100: %.2f×, %s.' % (
+        worst_size, verdict(worst_size, 2), live_ratio, verdict(live_ratio, 3)), '']
+    return lines
+
+
+def store_section(store):
+    lines = ['## 2. File store: one allocation, end to end', '',
+             'A fresh backend per allocation, as each task does: lock, read, plan, write a temporary file, fsync, rename, '
+             'fsync the directory (`bench/bench_store.py`). Baselines from the same run on the same document: YAML, '
+             '`yaml.load(CSafeLoader)` + `yaml.dump(CSafeDumper)`; JSON, `json.loads` + `json.dumps` (no lock, no fsync).', '',
+             '| format | records | file size | per allocation | baseline parse + dump | ratio |', '|---|---|---|---|---|---|']
+    for row in store:
+        baseline = row.get('baseline_seconds')
+        lines.append('| %s | %s | %s | %s | %s | %s |' % (
+            row['format'], format(row['records'], ','), '%.1f MB' % (row['bytes'] / 1e6) if row['bytes'] > 1e5 else '%d kB' % (row['bytes'] // 1000),
+            milliseconds(row['seconds']), milliseconds(baseline) if baseline else '', '%.2f×' % (row['seconds'] / baseline) if baseline else ''))
+    notes = []
+    for extension in ('yml', 'json'):
+        rows = [row for row in store if row['format'] == extension and row['records'] >= 10000]
+        if rows:
+            worst = max(row['seconds'] / row['baseline_seconds'] for row in rows)
+            notes.append('%s at 10k+ records: worst %.2f× its baseline, target ≤ 1.5×, %s.' % (extension.upper(), worst, verdict(worst, 1.5)))
+    sqlite = {row['records']: row['seconds'] for row in store if row['format'] == 'sqlite'}
+    if 1000 in sqlite and len(sqlite) > 1:
+        largest = max(sqlite)
+        ratio = sqlite[largest] / sqlite[1000]
+        notes.append('SQLite at %s records: %.2f× its cost at 1k, target ≤ 2×, %s.' % (format(largest, ','), ratio, verdict(ratio, 2)))
+    lines += [''] + ['- ' + note for note in notes] + ['', '![per-allocation cost vs store size](performance-store.png)', '']
+    lines += ['Small stores are dominated by the two fsyncs (file and directory) that make a write durable; the YAML and '
+              'JSON baselines do no I/O at all. From 10k records on, parsing dominates: the YAML store reads its own layout '
+              'with a line reader (PyYAML is the fallback for hand-edited files) and writes it line by line, which is why it beats '
+              'libyaml-backed PyYAML. SQLite keeps an index of occupied intervals, so its cost stays flat.', '']
+    return lines
+
+
+def playbook_section(playbook):
+    medians = playbook['median_seconds']
+    base = medians['set_fact']
+    lines = ['## 3. Playbook: %d hosts, `-f %d`, one task' % (playbook['hosts'], playbook['forks']), '',
+             'Wall time of `ansible-playbook`, median of %d interleaved rounds, a fresh %s store each run (`bench/bench_playbook.py`).' % (
+                 playbook['rounds'], playbook['store'].upper()), '',
+             '| task | wall time | ratio to `set_fact` |', '|---|---|---|']
+    labels = {'set_fact': '`set_fact` from a constant (baseline)',
+              'lookup': "`set_fact` from `lookup('ipam.allocator.next_ip', ..., name=inventory_hostname)`",
+              'ip_address': '`ipam.allocator.ip_address` (action plugin on the controller)',
+              'ping_delegated': '`ansible.builtin.ping` with `delegate_to: localhost` (a module per host, for the record)'}
+    for name, label in labels.items():
+        lines.append('| %s | %.2f s | %.2f× |' % (label, medians[name], medians[name] / base))
+    lookup_ratio, module_ratio = medians['lookup'] / base, medians['ip_address'] / base
+    lines += ['', 'Targets ≤ 1.25×: lookup %.2f×, %s; `ip_address` %.2f×, %s.' % (
+        lookup_ratio, verdict(lookup_ratio, 1.25), module_ratio, verdict(module_ratio, 1.25)), '']
+    return lines
+
+
+def inventory_section(inventory):
+    lines = ['## 4. Inventory: `ansible-inventory --list`', '', '`bench/bench_inventory.py`: %s.' % inventory.get('description', ''), '',
+             '| source | median | ratio to static YAML |', '|---|---|---|']
+    for row in inventory['rows']:
+        lines.append('| %s | %.2f s | %s |' % (row['source'], row['seconds'], '%.2f×' % row['ratio'] if row.get('ratio') else ''))
+    worst = max(row['ratio'] for row in inventory['rows'] if row.get('ratio'))
+    lines += ['', 'Target ≤ 2×: %.2f×, %s.' % (worst, verdict(worst, 2)), '']
+    return lines
+
+
+def remote_section(remote):
+    lines = ['## 5. Remote backends', '', remote.get('description', ''), '', '| server | measure | value | target |', '|---|---|---|---|']
+    for row in remote['rows']:
+        lines.append('| %s | %s | %s | %s |' % (row['server'], row['measure'], row['value'], row.get('target', '')))
+    return lines + ['']
+
+
+def write_doc(results, command):
+    info = results['machine']
+    lines = ['# Performance', '',
+             'Measured by `make bench` (`%s`) on %s. Every ratio is against a baseline measured in the same run. '
+             'No test in `make test` depends on timing.' % (command, results['date']), '',
+             'Machine: %s, %d cores, Python %s, %s, %s.' % (info['cpu'], info['cores'], info['python'], info['ansible'], info['os']), '']
+    if 'engine' in results:
+        lines += engine_section(results['engine'])
+    if 'store' in results:
+        lines += store_section(results['store'])
+    if 'playbook' in results:
+        lines += playbook_section(results['playbook'])
+    if 'inventory' in results:
+        lines += inventory_section(results['inventory'])
+    if 'remote' in results:
+        lines += remote_section(results['remote'])
+    notes = os.path.join(REPO, 'bench', 'notes.md')
+    if os.path.exists(notes):
+        with open(notes, encoding='utf-8') as handle:
+            lines += [handle.read().rstrip(), '']
+    with open(DOC, 'w', encoding='utf-8') as handle:
+        handle.write('\n'.join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--quick', action='store_true', help='smaller sizes and fewer rounds, to try the harness')
+    parser.add_argument('--only', default='engine,store,playbook,inventory,remote')
+    arguments = parser.parse_args()
+    selected = arguments.only.split(',')
+    results = {}
+    if os.path.exists(RESULTS):
+        with open(RESULTS, encoding='utf-8') as handle:
+            results = json.load(handle)
+    results.update(machine=machine(), date=datetime.date.today().isoformat())
+    if 'engine' in selected:
+        results['engine'] = bench_engine.run(arguments.quick)
+    if 'store' in selected:
+        results['store'] = bench_store.run(arguments.quick)
+    if 'playbook' in selected:
+        results['playbook'] = bench_playbook.run(rounds=1 if arguments.quick else 5)
+    if 'inventory' in selected:
+        results['inventory'] = run_inventory()
+    if 'remote' in selected and os.path.exists(os.path.join(REPO, 'bench', 'bench_remote.py')):
+        results['remote'] = run_remote()
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, 'w', encoding='utf-8') as handle:
+        json.dump(results, handle, indent=2)
+    if 'store' in results:
+        plot(results['store'])
+    write_doc(results, 'make bench' if not arguments.quick else 'bench/run.py --quick')
+    print('wrote %s' % DOC)
+
+
+if __name__ == '__main__':
+    main()
