@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -226,19 +227,23 @@ def test_playbook_uses_the_inventory(store, tmp_path):
     assert 'failed=1' not in played
 
 
-def molecule_test(role):
+def molecule_test(role, tmp_path):
+    # Its own ephemeral directory (inventory, state, the scenario's store and files), so two
+    # test sessions on one machine never share a molecule run.
+    env = tool_env(MOLECULE_EPHEMERAL_DIRECTORY=str(tmp_path / ('molecule-%s' % role)))
     completed = run(['molecule', 'test', '--scenario-name', 'default'], cwd=os.path.join(REPO, 'roles', role),
-                    env=tool_env(), expect_rc=None, timeout=1800)
+                    env=env, expect_rc=None, timeout=1800)
     output = completed.stdout + completed.stderr
     if completed.returncode != 0:
         pytest.fail('molecule test of role %s failed (rc=%d):\n%s' % (role, completed.returncode, output[-20000:]), pytrace=False)
-    assert 'idempotence' in output
+    for step in ('prepare', 'converge', 'idempotence', 'side_effect', 'verify'):
+        assert re.search(r'default\W+%s\W+Executed: Successful' % step, output), 'molecule step %s did not run' % step
     return output
 
 
-def test_molecule_allocate():
-    molecule_test('allocate')
+def test_molecule_allocate(tmp_path):
+    molecule_test('allocate', tmp_path)
 
 
-def test_molecule_network_config():
-    molecule_test('network_config')
+def test_molecule_network_config(tmp_path):
+    molecule_test('network_config', tmp_path)
