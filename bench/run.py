@@ -83,8 +83,8 @@ def engine_section(engine):
         lines.append('| %s | %d | %.1f µs | %.2f× the /24 |' % (row['pool'], row['live'], row['seconds'] * 1e6, row['seconds'] / base))
     base_live = engine['by_live'][0]['seconds']
     for row in engine['by_live']:
-        lines.append('| %s | %s | %.1f µs | %.2f× 100 live |' % (row['pool'], format(row['live'], ','), row['seconds'] * 1e6,
-                                                                  row['seconds'] / base_live))
+        ratio = row['seconds'] / base_live
+        lines.append('| %s | %s | %.1f µs | %.2f× 100 live |' % (row['pool'], format(row['live'], ','), row['seconds'] * 1e6, ratio))
     worst_size = max(row['seconds'] for row in engine['by_size'][1:]) / base
     live_ratio = engine['by_live'][-1]['seconds'] / base_live
     lines += ['', 'Targets: a /8 or /64 within 2× of a /24: %.2f×, %s. The most live allocations within 3× of 100: %.2f×, %s.' % (

@@ -26,6 +26,9 @@ documents = st.fixed_dictionaries({
 })
 
 
+EDITS = ['', ' ', '#', ':', ', ', '- ', '"', "'", '{', '}', '\t', 'x: y', '!!python/object ', '&a ', '*a', '  ', '\n', '|', '>']
+
+
 def safe_load_or_error(text):
     try:
         return ('ok', yaml.safe_load(text))
@@ -80,8 +83,7 @@ def test_plain_scalars_read_back_as_the_same_string(text):
 
 
 @settings(max_examples=600, deadline=None)
-@given(documents, st.integers(0, 400), st.sampled_from(['', ' ', '#', ':', ', ', '- ', '"', "'", '{', '}', '\t', 'x: y',
-                                                         '!!python/object ', '&a ', '*a', '  ', '\n', '|', '>']))
+@given(documents, st.integers(0, 400), st.sampled_from(EDITS))
 def test_fast_reader_on_edited_text_agrees_with_pyyaml(document, position, insertion):
     text = yaml_codec.dump(document)
     position = position % (len(text) + 1)
