@@ -122,6 +122,12 @@ def fresh_data(servers):
         servers_sh('reset-data', 'all')
 
 
+@pytest.fixture(scope='session')
+def collections_path():
+    """The directory to give ANSIBLE_COLLECTIONS_PATH: it holds ansible_collections/ipam/allocator."""
+    return str(COLLECTIONS)
+
+
 @pytest.fixture
 def control():
     """``control('stop', 'netbox')``: run servers.sh."""

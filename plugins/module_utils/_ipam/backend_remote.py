@@ -143,13 +143,9 @@ class RemoteBackend(Backend):
         self.http = HttpClient(url, token, self.auth_scheme(str(token)),
                                validate_certs=True if validate_certs is None else validate_certs,
                                ca_path=options.get('ca_path'), timeout=timeout, product=self.product)
+        self._warnings.extend(self.http.warnings)     # plain http to another host
         self._pools = {}
         self._tag_ids = {}
-
-    @property
-    def warnings(self):
-        """Things the user should hear about (plain http to another host); modules show them."""
-        return self.http.warnings
 
     def close(self):
         self.http.close()

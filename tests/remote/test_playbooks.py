@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Real ansible-playbook runs of the integration targets on NetBox and Nautobot.
+
+The targets are the ones ansible-test runs on the file backend, unchanged: their plays set
+``module_defaults: {group/ipam.allocator.all: "{{ ipam_backend }}"}`` (and the lookups take
+``**ipam_backend``), and here ``ipam_backend`` names a server instead of a store.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGETS = ROOT / 'tests' / 'integration' / 'targets'
+VENV_BIN = ROOT / '.venv' / 'bin'
+
+# module_ip_prefix is not here: its pools bound prefix lengths (default/max_prefix_length), which
+# a NetBox or Nautobot prefix has no field for, and it predicts a whole chain in check mode.
+REMOTE_TARGETS = ('module_ip_address', 'module_ip_pool', 'bad_input', 'lookup_next_ip')
+
+
+@pytest.fixture(scope='module')
+def playbook_env(collections_path):
+    if not (VENV_BIN / 'ansible-playbook').exists():
+        pytest.skip('no ansible-playbook in %s: run "make venv"' % VENV_BIN)
+    return dict(os.environ, PATH='%s%s%s' % (VENV_BIN, os.pathsep, os.environ.get('PATH', '')),
+                ANSIBLE_COLLECTIONS_PATH=collections_path, IPAM_TEST_PYTHON=str(VENV_BIN / 'python'),
+                ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
+
+
+@pytest.mark.parametrize('target', REMOTE_TARGETS)
+def test_integration_target(server, target, tmp_path, control, playbook_env):
+    control('reset-data', server.name)
+    backend_vars = tmp_path / 'backend.yml'
+    # A generous timeout: lookup_next_ip runs 50 forks against a server on a 2-core test machine.
+    backend_vars.write_text('ipam_backend:\n  backend: %s\n  url: %s\n  token: %s\n  timeout: 90\n'
+                            % (server.name, server.url, server.token))
+    result = subprocess.run(['bash', 'runme.sh'], cwd=str(TARGETS / target), capture_output=True, text=True, timeout=1800,
+                            env=dict(playbook_env, IPAM_TEST_VARS=str(backend_vars), TMPDIR=str(tmp_path)))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert server.token not in result.stdout
+    assert 'Traceback' not in output
