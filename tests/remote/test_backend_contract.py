@@ -169,7 +169,7 @@ def test_peek(backend, cidr):
 def test_ipv6_never_hands_out_the_subnet_router_anycast_address(backend, server):
     v6 = '2001:db8:%x::/64' % (0x100 if server.name == 'netbox' else 0x200)
     pool(backend, v6)
-    base = v6.split('::')[0]
+    base = v6.split('::', maxsplit=1)[0]
     assert [view['address'] for view in backend.peek(v6, 2)] == [base + '::1', base + '::2']
     assert backend.allocate(v6, 'web01').after['address'] == base + '::1'
     assert backend.pools(v6)[0]['used'] == 1
