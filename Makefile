@@ -25,14 +25,13 @@ dist: venv
 	rm -rf $(BUILD)/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
 
-# Install the built collection into the venv and run examples/ on the file backend.
+# Install the built tarball (not the source tree) beside the venv and run examples/ on the file backend.
+# (Not into the venv's site-packages: a second copy there would shadow the checkout in the tests.)
 demo: dist
-	$(BIN)/ansible-galaxy collection install --force \
-	  -p "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
-	  $(BUILD)/dist/ipam-allocator-*.tar.gz
-	mkdir -p $(BUILD)/demo
+	rm -rf $(BUILD)/demo/collections
+	$(BIN)/ansible-galaxy collection install --force --offline -p $(BUILD)/demo/collections $(BUILD)/dist/ipam-allocator-*.tar.gz
 	cd examples && ANSIBLE_CONFIG=$(CURDIR)/examples/ansible.cfg IPAM_ALLOCATOR_STORE=$(BUILD)/demo/store.yml \
-	  ANSIBLE_COLLECTIONS_PATH=/nonexistent $(BIN)/ansible-playbook demo.yml
+	  ANSIBLE_COLLECTIONS_PATH=$(BUILD)/demo/collections $(BIN)/ansible-playbook demo.yml
 	@echo; echo "The store, one allocation per line: $(BUILD)/demo/store.yml"; echo
 	@cat $(BUILD)/demo/store.yml
 
