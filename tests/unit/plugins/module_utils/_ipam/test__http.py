@@ -251,3 +251,10 @@ def test_one_session_keeps_the_connection_alive(stub):
         api.get('api/x/')
     assert len({seen.peer for seen in stub.calls('GET')}) == 1   # one TCP connection for all five
     api.close()
+
+
+def test_a_tiny_token_does_not_garble_messages(stub):
+    port = stub.server.server_address[1]
+    stub.stop()
+    with pytest.raises(HttpError, match='Cannot reach NetBox at'):
+        HttpClient('http://127.0.0.1:%d' % port, 'x', product='NetBox', attempts=1).get('api/x/')
