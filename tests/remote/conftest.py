@@ -46,6 +46,14 @@ if str(COLLECTIONS) not in sys.path:
 import requests  # noqa: E402  (after the path set-up, like every import of the collection)
 
 
+def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
+    """Every test here needs real servers: mark it slow (``make test-fast`` leaves it out)."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.slow)
+
+
 def servers_sh(*args, check=True, timeout=1200):
     return subprocess.run(['bash', str(SERVERS_SH)] + list(args), capture_output=True, text=True, check=check,
                           timeout=timeout)
