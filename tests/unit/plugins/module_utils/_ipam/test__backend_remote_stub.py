@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_remote
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_remote, http
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
     BackendError,
@@ -19,6 +19,8 @@ from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import
     PoolNotFoundError,
 )
 from ansible_collections.ipam.allocator.tests.unit.plugins.module_utils._ipam._stub_server import Reply, StubServer, page
+
+pytestmark = pytest.mark.skipif(http.requests is None, reason='the remote backends need requests: pip install requests')
 
 TOKEN = 'nbt_stubKey.stubSecretValue0123456789'
 POOL = '10.0.0.0/24'

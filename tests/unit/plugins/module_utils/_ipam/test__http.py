@@ -19,6 +19,8 @@ from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.http import HttpClient, HttpError
 from ansible_collections.ipam.allocator.tests.unit.plugins.module_utils._ipam._stub_server import Reply, StubServer
 
+pytestmark = pytest.mark.skipif(http.requests is None, reason='the remote backends need requests: pip install requests')
+
 TOKEN = 'nbt_sEcReTkEy.0123456789abcdefSECRETSECRET'
 
 
