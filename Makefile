@@ -35,14 +35,17 @@ demo: dist
 	@echo; echo "The store, one allocation per line: $(BUILD)/demo/store.yml"; echo
 	@cat $(BUILD)/demo/store.yml
 
-# Every suite: sanity, unit, integration, docs, lint, molecule, remote servers.
-# It ends with pytest's summary line.
+# Every suite: unit, sanity, integration, docs, lint, molecule, then the real NetBox and Nautobot
+# servers. Their one-time setup (pip install, migrate: minutes on a new machine) starts first, in
+# the background, under a lock the remote suite waits on. It ends with pytest's summary line.
 test: venv
-	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/unit tests/suites $(PYTEST_ARGS)
+	mkdir -p $(BUILD)
+	flock $(BUILD)/servers-setup.lock bash tests/servers/servers.sh setup all > $(BUILD)/servers-setup.log 2>&1 &
+	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/unit tests/suites tests/remote $(PYTEST_ARGS)
 
 # The same without the slow suites (sanity, servers): for quick local iterations.
 test-fast: venv
-	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/unit tests/suites -m 'not slow' $(PYTEST_ARGS)
+	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/unit tests/suites tests/remote -m 'not slow' $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt

@@ -55,8 +55,13 @@ def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argu
 
 
 def servers_sh(*args, check=True, timeout=1200):
-    return subprocess.run(['bash', str(SERVERS_SH)] + list(args), capture_output=True, text=True, check=check,
-                          timeout=timeout)
+    command = ['bash', str(SERVERS_SH)] + list(args)
+    if args[:1] == ('setup',):
+        # `make test` starts the slow first-time setup in the background under this lock; wait for it.
+        lock = ROOT / 'build' / 'servers-setup.lock'
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        command = ['flock', str(lock)] + command
+    return subprocess.run(command, capture_output=True, text=True, check=check, timeout=timeout)
 
 
 class Server:
