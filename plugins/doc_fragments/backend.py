@@ -29,11 +29,12 @@ options:
   url:
     description:
       - Remote backends only. Base URL of the IPAM server, for example V(https://netbox.example.com).
+      - Falls back to E(IPAM_ALLOCATOR_URL), then E(NETBOX_URL) or E(NAUTOBOT_URL), on the controller.
     type: str
   token:
     description:
       - Remote backends only. API token. Never printed, logged or shown in a diff.
-      - Modules also read E(IPAM_ALLOCATOR_TOKEN) on the controller.
+      - Falls back to E(IPAM_ALLOCATOR_TOKEN), then E(NETBOX_TOKEN) or E(NAUTOBOT_TOKEN), on the controller.
     type: str
   validate_certs:
     description:
@@ -57,7 +58,8 @@ options:
     default: 60
   vrf:
     description:
-      - NetBox only. The VRF of the prefixes given as pools, when a CIDR is not unique. Default is the global table.
+      - NetBox only. The name of the VRF of the prefixes given as pools, when a CIDR is not unique.
+        Default is the global table.
     type: str
   namespace:
     description:
@@ -66,8 +68,9 @@ options:
   key_field:
     description:
       - Remote backends only. A custom field (text, on IP addresses and prefixes) that holds each allocation's name.
-      - Without it the name is kept in the object's description, and every object this collection creates carries the
-        tag C(ipam-allocator).
+      - Without it the name is kept in the object's description.
+      - Either way every object this collection creates carries the tag C(ipam-allocator), and only such objects are
+        ever released.
     type: str
 '''
 
