@@ -49,3 +49,19 @@ def test_integration_target(server, target, tmp_path, control, playbook_env):
     assert result.returncode == 0, output[-6000:]
     assert server.token not in result.stdout
     assert 'Traceback' not in output
+
+
+def test_portable_example_runs_unchanged(server, tmp_path, control, playbook_env):
+    """examples/portable/site.yml on a server: only the module_defaults (the vars file) differ from the file store."""
+    control('reset-data', server.name)
+    example = ROOT / 'examples' / 'portable'
+    backend_vars = tmp_path / 'backend.yml'
+    backend_vars.write_text((example / ('backend-%s.yml' % server.name)).read_text().replace(
+        'https://%s.example.com' % server.name, server.url))
+    env = dict(playbook_env, **{'%s_TOKEN' % server.name.upper(): server.token})
+    command = ['ansible-playbook', '-i', str(ROOT / 'examples' / 'inventory.yml'), 'site.yml', '-e', '@%s' % backend_vars]
+    first = subprocess.run(command, cwd=str(example), capture_output=True, text=True, timeout=600, check=False, env=env)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    again = subprocess.run(command, cwd=str(example), capture_output=True, text=True, timeout=600, check=False, env=env)
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert 'changed=1' not in again.stdout and server.token not in first.stdout + again.stdout
