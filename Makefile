@@ -47,9 +47,11 @@ test: venv
 test-fast: venv
 	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/unit tests/suites tests/remote -m 'not slow' $(PYTEST_ARGS)
 
+# Every benchmark; rewrites docs/performance.md and its plot. The remote part starts the test servers.
 bench: venv
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
-	PATH="$(BIN):$$PATH" $(BIN)/python bench/run.py
+	bash tests/servers/servers.sh setup all && bash tests/servers/servers.sh start all
+	PATH="$(BIN):$$PATH" $(BIN)/python bench/run.py; status=$$?; bash tests/servers/servers.sh stop all; exit $$status
 
 servers-stop:
 	bash tests/servers/servers.sh stop all

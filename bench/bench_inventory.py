@@ -141,7 +141,11 @@ def main():
     parser.add_argument('--allocations', type=int, default=10000, help='allocations in each store (default 10000)')
     parser.add_argument('--runs', type=int, default=5, help='runs of each command (default 5)')
     parser.add_argument('--keep', action='store_true', help='keep the temporary directory')
+    parser.add_argument('--json', action='store_true', help='print the results as JSON on stdout (for bench/run.py)')
     args = parser.parse_args()
+    if args.json:
+        report = sys.stdout
+        sys.stdout = sys.stderr     # the human-readable lines go to stderr
 
     collection_tree()
     bindir = os.path.dirname(os.path.abspath(sys.executable))
@@ -197,6 +201,17 @@ def main():
         print('in-process parse of the %s: %.3f s median (%.2fx the static inventory) %s' % (
             kind, statistics.median(parse[kind]), statistics.median(parse[kind]) / statistics.median(parse['static YAML inventory']),
             'OK (< 1 s)' if statistics.median(parse[kind]) < 1 else 'SLOW (>= 1 s)'))
+    if args.json:
+        rows = [{'source': '`ansible-inventory --list`, ' + name, 'seconds': statistics.median(times),
+                 'ratio': statistics.median(times) / base if name != 'static YAML inventory' else None}
+                for name, times in results.items()]
+        parse_base = statistics.median(parse['static YAML inventory'])
+        rows += [{'source': 'in-process parse (InventoryManager), ' + kind, 'seconds': statistics.median(times),
+                  'ratio': statistics.median(times) / parse_base if kind != 'static YAML inventory' else None}
+                 for kind, times in parse.items()]
+        json.dump({'description': '%d allocations (%d hosts x %d pools), medians of %d runs, against a static YAML inventory '
+                                  'with the same hosts, groups and variables' % (hosts * len(POOLS), hosts, len(POOLS), args.runs),
+                   'rows': rows}, report, indent=2)
     if not args.keep:
         import shutil
         shutil.rmtree(workdir)

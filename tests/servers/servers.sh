@@ -582,8 +582,9 @@ start_one() { # server
     case "$s" in
       nautobot)
         ( cd "$d" && exec_with_env "$s" setsid "$v/bin/nautobot-server" start \
-            --http-socket "$HOST:$port" --master --processes "$NAUTOBOT_WORKERS" --enable-threads \
+            --http "$HOST:$port" --master --processes "$NAUTOBOT_WORKERS" --enable-threads \
             --die-on-term --need-app --harakiri 300 --buffer-size 16384 --disable-logging \
+            --http-keepalive --add-header "Connection: Keep-Alive" \
             </dev/null >>"$log" 2>&1 ) &
         ;;
       netbox)
