@@ -70,40 +70,37 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Site, subnet, hosts
-  hosts: all
-  gather_facts: false
-  module_defaults:
-    group/ipam.allocator.all:
-      store: /srv/ipam/store.yml
-  tasks:
-    - name: A supernet for sites, handing out /26 by default
-      ipam.allocator.ip_pool:
-        name: sites
-        cidr: 10.128.0.0/16
-        default_prefix_length: 26
-        max_prefix_length: 28
-      run_once: true
+- name: A supernet for sites, handing out /26 by default
+  ipam.allocator.ip_pool:
+    store: /srv/ipam/store.yml
+    name: sites
+    cidr: 10.128.0.0/16
+    default_prefix_length: 26
+    max_prefix_length: 28
+  run_once: true
 
-    - name: The Berlin subnet
-      ipam.allocator.ip_prefix:
-        pool: sites
-        name: berlin
-      register: berlin
-      run_once: true
+- name: The Berlin subnet
+  ipam.allocator.ip_prefix:
+    store: /srv/ipam/store.yml
+    pool: sites
+    name: berlin
+  register: berlin
+  run_once: true
 
-    - name: Make it a pool, with its first address as gateway
-      ipam.allocator.ip_pool:
-        name: berlin
-        parent: sites
-        cidr: "{{ berlin.prefix }}"
-        gateway: "{{ berlin.gateway }}"
-      run_once: true
+- name: Make it a pool, with its first address as gateway
+  ipam.allocator.ip_pool:
+    store: /srv/ipam/store.yml
+    name: berlin
+    parent: sites
+    cidr: "{{ berlin.prefix }}"
+    gateway: "{{ berlin.gateway }}"
+  run_once: true
 
-    - name: An address per host in it
-      ipam.allocator.ip_address:
-        pool: berlin
-        name: "{{ inventory_hostname }}"
+- name: An address per host in it
+  ipam.allocator.ip_address:
+    store: /srv/ipam/store.yml
+    pool: berlin
+    name: "{{ inventory_hostname }}"
 
 - name: A specific /24
   ipam.allocator.ip_prefix:
