@@ -40,7 +40,7 @@ demo: dist
 # the background, under a lock the remote suite waits on. It ends with pytest's summary line.
 test: venv
 	mkdir -p $(BUILD)
-	flock $(BUILD)/servers-setup.lock bash tests/servers/servers.sh setup all > $(BUILD)/servers-setup.log 2>&1 &
+	flock --close $(BUILD)/servers-setup.lock bash tests/servers/servers.sh setup all > $(BUILD)/servers-setup.log 2>&1 &
 	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -p no:cacheprovider tests/unit tests/suites tests/remote $(PYTEST_ARGS)
 
 # The same without the slow suites (sanity, servers): for quick local iterations.

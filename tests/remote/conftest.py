@@ -60,7 +60,7 @@ def servers_sh(*args, check=True, timeout=1200):
         # `make test` starts the slow first-time setup in the background under this lock; wait for it.
         lock = ROOT / 'build' / 'servers-setup.lock'
         lock.parent.mkdir(parents=True, exist_ok=True)
-        command = ['flock', str(lock)] + command
+        command = ['flock', '--close', str(lock)] + command
     return subprocess.run(command, capture_output=True, text=True, check=check, timeout=timeout)
 
 
