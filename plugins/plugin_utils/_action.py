@@ -22,7 +22,8 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_file  # noqa: F401  pylint: disable=unused-import
+# pylint: disable-next=unused-import
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_file, store_document, store_sqlite  # noqa: F401
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import PREDICTIONS_VAR
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run

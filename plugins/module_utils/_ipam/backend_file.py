@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 
 from .addresses import parse_address
@@ -32,6 +34,19 @@ from .model import ADDRESS, PREFIX, Record, pool_view, record_view
 STORE_FORMATS = {'.yml': 'YAML', '.yaml': 'YAML', '.json': 'JSON', '.sqlite': 'SQLite', '.db': 'SQLite'}
 
 DEFAULT_LOCK_TIMEOUT = 60
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Keep the cyclic garbage collector out of a store load: it would rescan the
+    freshly parsed records again and again, and they hold no cycles to collect."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def open_store(path, lock_timeout=DEFAULT_LOCK_TIMEOUT):
@@ -81,6 +96,10 @@ class FileBackend(Backend):
         """
         self._checking = check_mode
         plan = getattr(self, '_plan_' + operation)(**arguments)
+        with gc_paused():
+            return self._run_plan(plan, operation, arguments, check_mode)
+
+    def _run_plan(self, plan, operation, arguments, check_mode):
         with self.store.reading() as state:
             if check_mode:
                 self._replay(state)

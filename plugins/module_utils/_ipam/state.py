@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import abc
 import socket
+from itertools import repeat
+from operator import itemgetter
 
 from .addresses import format_address, format_block
 from .errors import PoolNotFoundError, StoreError, InvalidInputError
@@ -178,7 +180,7 @@ class MemoryPoolSpace(PoolSpace):
             if not isinstance(listed, list):
                 raise InvalidInputError('pool %r: %s must be a list' % (settings.name, key))
             try:
-                by_name = {item['name']: item for item in listed}
+                by_name = dict(zip(map(itemgetter('name'), listed), listed))
             except (KeyError, TypeError):
                 by_name = None
             # The comprehension is the fast path; the loop only runs to name a problem.
@@ -232,9 +234,10 @@ class MemoryPoolSpace(PoolSpace):
         """The pool's allocated addresses as ints, sorted, parsed the fast way (a bad one is parsed again to name it)."""
         family = socket.AF_INET6 if self._network.version == 6 else socket.AF_INET
         docs = self._entries[ADDRESS].values()
-        from_bytes, pton = int.from_bytes, socket.inet_pton
         try:
-            points = sorted([from_bytes(pton(family, doc['address']), 'big') for doc in docs])
+            # All in C: no Python-level loop over what may be a million records.
+            points = sorted(map(int.from_bytes, map(socket.inet_pton, repeat(family), map(itemgetter('address'), docs)),
+                                repeat('big')))
         except (KeyError, TypeError, OSError):
             points = None
         if points is None or (points and (points[0] < self._network.first or points[-1] > self._network.last)):
@@ -287,6 +290,7 @@ class DocumentState(StoreState):
     def __init__(self, data, origin):
         self._origin = origin
         self.identity = None  # the store file's (inode, size, mtime) when read; set by the store
+        self.known = None     # the text of items as read, which the YAML writer reuses; set by the store
         if data is None:
             data = {'version': STORE_VERSION, 'pools': {}}
         if not isinstance(data, dict):

@@ -67,7 +67,8 @@ class DocumentStore(Store):
     def decode(self, text):
         raise NotImplementedError
 
-    def encode(self, data):
+    def encode(self, data, known=None):
+        """The document as text; ``known`` may carry the text of items read unchanged."""
         raise NotImplementedError
 
     def _read_bytes(self):
@@ -100,6 +101,7 @@ class DocumentStore(Store):
             except UnicodeDecodeError as exc:
                 raise StoreError('Store %s is not UTF-8 text (%s); it was left untouched' % (self.path, exc)) from None
             state = DocumentState(data, self.path)
+            state.known = getattr(data, 'known', None)
         state.identity = identity
         return state
 
@@ -115,7 +117,7 @@ class DocumentStore(Store):
         return _Locked(self, snapshot)
 
     def persist(self, state):
-        atomic_write(self.path, self.encode(state.to_data()).encode('utf-8'))
+        atomic_write(self.path, self.encode(state.to_data(), state.known).encode('utf-8'))
 
 
 class _ReadOnly:
@@ -201,7 +203,7 @@ class JsonStore(DocumentStore):
         except ValueError as exc:
             raise StoreError('Store %s is not valid JSON (%s); it was left untouched' % (self.path, exc)) from None
 
-    def encode(self, data):
+    def encode(self, data, known=None):
         return json.dumps(data, ensure_ascii=False, separators=(',', ':')) + '\n'
 
 
@@ -218,5 +220,5 @@ class YamlStore(DocumentStore):
                              'Only plain YAML is accepted: no tags such as !!python/object.' % (
                                  self.path, ' '.join(str(exc).split()))) from None
 
-    def encode(self, data):
-        return yaml_codec.dump(data)
+    def encode(self, data, known=None):
+        return yaml_codec.dump(data, known)

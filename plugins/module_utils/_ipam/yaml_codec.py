@@ -87,8 +87,14 @@ def flow(value):
     return scalar(value)
 
 
-def dump(data):
-    """The store document as YAML text: block mappings down to each pool, one line per list item."""
+def dump(data, known=None):
+    """The store document as YAML text: block mappings down to each pool, one line per list item.
+
+    ``known`` maps ``id(item)`` to ``(item, text)`` for list items read from the
+    store (``ReadDocument.known``): an item that is still the same object is
+    unchanged (records are replaced, never edited in place), so its line is reused.
+    """
+    known = known or {}
     lines = [HEADER, 'version: %s\n' % scalar(data.get('version'))]
     pools = data.get('pools') or {}
     lines.append('pools:\n' if pools else 'pools: {}\n')
@@ -100,7 +106,9 @@ def dump(data):
         for key, value in pool.items():
             if isinstance(value, list) and value:
                 lines.append('    %s:\n' % scalar(key))
-                lines.extend('      - %s\n' % flow(item) for item in value)
+                for item in value:
+                    cached = known.get(id(item))
+                    lines.append('      - %s\n' % (cached[1] if cached is not None and cached[0] is item else flow(item)))
             else:
                 lines.append('    %s: %s\n' % (scalar(key), flow(value)))
     return ''.join(lines)
@@ -152,6 +160,23 @@ def _flow_value(text):
     return _value(text)
 
 
+class ReadDocument(dict):
+    """The document as read, plus the text of each list item for ``dump(known=...)``."""
+
+    known = None
+
+
+# The common line, an address record with plain name and IPv4 address, read by one regex.
+_ADDRESS_LINE = re.compile(r'\{name: ([A-Za-z_][A-Za-z0-9_./-]*), address: ([0-9]+(?:\.[0-9]+){3})\}\Z')
+
+
+def _list_item(text):
+    match = _ADDRESS_LINE.match(text)
+    if match is not None and match.group(1).lower() not in _YAML_WORDS:
+        return {'name': match.group(1), 'address': match.group(2)}
+    return _flow_value(text)
+
+
 def _read_canonical(text):
     """The document, for text in exactly the shape ``dump`` writes; raises _NotCanonical otherwise.
 
@@ -162,7 +187,8 @@ def _read_canonical(text):
     index = 0
     while index < len(lines) and (lines[index].startswith('#') or not lines[index]):
         index += 1
-    data = {}
+    data = ReadDocument()
+    known = data.known = {}
     pools_open = False
     pool_key = None   # the pool whose settings lines come next
     list_key = None   # the pool key whose "- item" lines come next
@@ -175,7 +201,10 @@ def _read_canonical(text):
             pool = data['pools'][pool_key]
             if pool[list_key] is None:
                 pool[list_key] = []
-            pool[list_key].append(_flow_value(line[8:]))
+            item = _list_item(line[8:])
+            pool[list_key].append(item)
+            if isinstance(item, dict):
+                known[id(item)] = (item, line[8:])
             continue
         match = _LINE.match(line)
         if match is None or match.group(4) is not None:
