@@ -161,7 +161,7 @@ def remote_section(remote):
 def write_doc(results, command):
     info = results['machine']
     lines = ['# Performance', '',
-             'Measured by `make bench` (`%s`) on %s. Every ratio is against a baseline measured in the same run. '
+             'Measured by `%s` on %s. Every ratio is against a baseline measured in the same run. '
              'No test in `make test` depends on timing.' % (command, results['date']), '',
              'Machine: %s, %d cores, Python %s, %s, %s.' % (info['cpu'], info['cores'], info['python'], info['ansible'], info['os']), '']
     if 'engine' in results:
@@ -185,7 +185,8 @@ def write_doc(results, command):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--quick', action='store_true', help='smaller sizes and fewer rounds, to try the harness')
-    parser.add_argument('--only', default='engine,store,playbook,inventory,remote')
+    parser.add_argument('--only', default='engine,store,playbook,inventory,remote',
+                        help='comma-separated parts to run; "none" only rewrites the page from the saved results')
     arguments = parser.parse_args()
     selected = arguments.only.split(',')
     results = {}
@@ -208,7 +209,7 @@ def main():
         json.dump(results, handle, indent=2)
     if 'store' in results:
         plot(results['store'])
-    write_doc(results, 'make bench' if not arguments.quick else 'bench/run.py --quick')
+    write_doc(results, 'bench/run.py --quick' if arguments.quick else 'make bench')
     print('wrote %s' % DOC)
 
 
