@@ -68,7 +68,8 @@ def run(quick=False):
     by_live = []
     for live in ((100, 10000, 100000) if quick else (100, 10000, 1000000)):
         space = build_space('10.0.0.0/8', live)
-        by_live.append({'pool': 'IPv4 /8', 'live': live, 'seconds': min(per_allocation(space, operations, 'round%d-' % round_number) for round_number in range(3))})
+        seconds = min(per_allocation(space, operations, 'round%d-' % round_number) for round_number in range(3))
+        by_live.append({'pool': 'IPv4 /8', 'live': live, 'seconds': seconds})
         del space
     return {'by_size': by_size, 'by_live': by_live, 'operations': operations}
 
