@@ -25,6 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVERS_SH = ROOT / 'tests' / 'servers' / 'servers.sh'
+VENV_BIN = ROOT / '.venv' / 'bin'
 SERVER_NAMES = ('netbox', 'nautobot')
 PRODUCTS = {'netbox': 'NetBox', 'nautobot': 'Nautobot'}
 
@@ -139,6 +140,16 @@ def fresh_data(servers):
 def collections_path():
     """The directory to give ANSIBLE_COLLECTIONS_PATH: it holds ansible_collections/ipam/allocator."""
     return str(COLLECTIONS)
+
+
+@pytest.fixture(scope='module')
+def playbook_env(collections_path):
+    """The environment of a real ansible-playbook run from the project's venv against this checkout."""
+    if not (VENV_BIN / 'ansible-playbook').exists():
+        pytest.skip('no ansible-playbook in %s: run "make venv"' % VENV_BIN)
+    return dict(os.environ, PATH='%s%s%s' % (VENV_BIN, os.pathsep, os.environ.get('PATH', '')),
+                ANSIBLE_COLLECTIONS_PATH=collections_path, IPAM_TEST_PYTHON=str(VENV_BIN / 'python'),
+                ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
 
 
 @pytest.fixture

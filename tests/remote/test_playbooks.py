@@ -12,7 +12,6 @@ The targets are the ones ansible-test runs on the file backend, unchanged: their
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -20,20 +19,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ROOT / 'tests' / 'integration' / 'targets'
-VENV_BIN = ROOT / '.venv' / 'bin'
 
 # module_ip_prefix is not here: its pools bound prefix lengths (default/max_prefix_length), which
 # a NetBox or Nautobot prefix has no field for, and it predicts a whole chain in check mode.
 REMOTE_TARGETS = ('module_ip_address', 'module_ip_pool', 'bad_input', 'lookup_next_ip')
-
-
-@pytest.fixture(scope='module')
-def playbook_env(collections_path):
-    if not (VENV_BIN / 'ansible-playbook').exists():
-        pytest.skip('no ansible-playbook in %s: run "make venv"' % VENV_BIN)
-    return dict(os.environ, PATH='%s%s%s' % (VENV_BIN, os.pathsep, os.environ.get('PATH', '')),
-                ANSIBLE_COLLECTIONS_PATH=collections_path, IPAM_TEST_PYTHON=str(VENV_BIN / 'python'),
-                ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
 
 
 @pytest.mark.parametrize('target', REMOTE_TARGETS)
