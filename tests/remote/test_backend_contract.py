@@ -111,6 +111,78 @@ def test_check_mode_predicts_exactly_and_sends_gets_only(backend, cidr, spy):
     assert predicted.changed and predicted.after == real.after
 
 
+class Tasks:
+    """Backend calls made as separate tasks of one run: each on a fresh backend that gets the
+    predictions of the earlier ones as ``pending``, as the action plugins pass them on."""
+
+    def __init__(self, server, check_mode):
+        self.server = server
+        self.check_mode = check_mode
+        self.pending = []
+        self.methods = []
+
+    def __call__(self, method, *args, **kwargs):
+        with load_backend(self.server.options) as backend:
+            backend.pending = list(self.pending)
+            original = backend.http.request
+
+            def request(verb, path, **options):
+                self.methods.append(verb)
+                return original(verb, path, **options)
+
+            backend.http.request = request
+            if method in ('peek', 'peek_prefix'):
+                return getattr(backend, method)(*args, **kwargs)
+            outcome = getattr(backend, method)(*args, check_mode=self.check_mode, **kwargs)
+            self.pending.extend(backend.predicted)
+            return outcome
+
+
+def site_chain(tasks, supernet, existing):
+    """A supernet, a subnet from it, a pool from the subnet, addresses in it; releases in an existing pool."""
+    values = [tasks('ensure_pool', {'name': supernet, 'cidr': supernet}).after['cidr']]
+    tasks('allocate_prefix', supernet, 'chain-core', prefix_length=24)
+    subnet = tasks('allocate_prefix', supernet, 'chain-berlin', prefix_length=26).after
+    values += [subnet['prefix'], subnet['gateway']]
+    tasks('ensure_pool', {'name': subnet['prefix'], 'cidr': subnet['prefix'], 'parent': supernet, 'gateway': subnet['gateway']})
+    values += [tasks('allocate', subnet['prefix'], name).after['address'] for name in ('chain-web01', 'chain-web02', 'chain-web03')]
+    values.append(tasks('allocate', subnet['prefix'], 'chain-web02').changed)
+    values.append(tasks('release', subnet['prefix'], name='chain-web01').before['address'])
+    values.append(tasks('allocate', subnet['prefix'], 'chain-web04').after['address'])
+    values.append([view['address'] for view in tasks('peek', subnet['prefix'], count=2)])
+    values.append(tasks('allocate_prefix', supernet, 'chain-paris', prefix_length=26).after['prefix'])
+    values.append(tasks('release_prefix', supernet, name='chain-core').before['prefix'])
+    values.append([view['prefix'] for view in tasks('peek_prefix', supernet, 25, count=2)])
+    # In a pool the server holds: a release frees an address the next allocation takes.
+    values.append(tasks('release', existing, name='chain-old01').before['address'])
+    values.append(tasks('allocate', existing, 'chain-new01').after['address'])
+    with pytest.raises(ConflictError, match="already held by 'chain-web03'"):
+        tasks('allocate', subnet['prefix'], 'chain-web05', address=values[5])
+    return values
+
+
+def test_check_mode_predicts_a_chain_of_tasks(backend, server, spy, api):
+    """Check mode predicts every value of a chain whose first steps never reach the server, sending GETs only."""
+    supernet = '10.%d.0.0/16' % (214 if server.name == 'netbox' else 215)
+    existing = '10.%d.0.0/24' % (216 if server.name == 'netbox' else 217)
+    pool(backend, existing)
+    for name in ('chain-old00', 'chain-old01', 'chain-old02'):
+        backend.allocate(existing, name)
+    checked = Tasks(server, check_mode=True)
+    predicted = site_chain(checked, supernet, existing)
+    assert set(checked.methods) == {'GET'}
+    assert api.list('api/ipam/prefixes/', within_include=supernet) == []
+    real = site_chain(Tasks(server, check_mode=False), supernet, existing)
+    assert predicted == real
+    assert real[1:] == ['%s/26' % host(supernet.replace('0.0/16', '1.0'), 0), host(supernet.replace('0.0/16', '1.0'), 1)] + [
+        host(supernet.replace('0.0/16', '1.0'), number) for number in (2, 3, 4)] + [
+        False, host(supernet.replace('0.0/16', '1.0'), 2), host(supernet.replace('0.0/16', '1.0'), 2),
+        [host(supernet.replace('0.0/16', '1.0'), number) for number in (5, 6)],
+        supernet.replace('0.0/16', '1.64/26'), supernet.replace('0.0/16', '0.0/24'),
+        [supernet.replace('0.0/16', '0.0/25'), supernet.replace('0.0/16', '0.128/25')],
+        host(existing, 2), host(existing, 2)]
+
+
 def test_specific_address_and_conflicts_name_the_holder(backend, cidr, api):
     pool(backend, cidr, gateway=host(cidr, 1))
     web02 = backend.allocate(cidr, 'web02', address=host(cidr, 50))

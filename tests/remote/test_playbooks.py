@@ -20,9 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ROOT / 'tests' / 'integration' / 'targets'
 
-# module_ip_prefix is not here: its pools bound prefix lengths (default/max_prefix_length), which
-# a NetBox or Nautobot prefix has no field for, and it predicts a whole chain in check mode.
-REMOTE_TARGETS = ('module_ip_address', 'module_ip_pool', 'bad_input', 'lookup_next_ip')
+REMOTE_TARGETS = ('module_ip_address', 'module_ip_pool', 'module_ip_prefix', 'bad_input', 'lookup_next_ip')
 
 
 @pytest.mark.parametrize('target', REMOTE_TARGETS)

@@ -39,6 +39,7 @@ from .errors import (
 )
 from .http import HttpClient, HttpError
 from .model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
+from .remote_predictions import FREE, POOL, RELEASED, TAKE, Overlay, prediction
 
 TAG = 'ipam-allocator'
 GATEWAY_TAG = 'gateway'
@@ -91,14 +92,44 @@ def _updated(record, description, dns_name):
     return record.replace(**changes) if changes else record
 
 
+def _without(intervals, first, last):
+    """``[[first, last], ...]`` less the block ``first``-``last``."""
+    kept = []
+    for low, high in intervals:
+        if high < first or last < low:
+            kept.append([low, high])
+            continue
+        kept.extend(part for part in ([low, first - 1], [last + 1, high]) if part[0] <= part[1])
+    return kept
+
+
+def _merged(intervals):
+    """Sorted, with touching intervals joined: a block may span what the server listed as two."""
+    merged = []
+    for low, high in sorted(intervals):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return merged
+
+
 class RemotePool:
-    """A prefix used as a pool: settings (named by its CIDR) and the server's object."""
+    """A prefix used as a pool: settings (named by its CIDR) and the server's object.
 
-    __slots__ = ('settings', 'obj')
+    In check mode a pool may be only predicted (``obj`` None): made by an earlier check-mode task.
+    """
 
-    def __init__(self, settings, obj):
+    __slots__ = ('settings', 'obj', 'gateway_on_server')
+
+    def __init__(self, settings, obj, gateway_on_server=False):
         self.settings = settings
         self.obj = obj
+        self.gateway_on_server = gateway_on_server
+
+    @property
+    def predicted(self):
+        return self.obj is None
 
     @property
     def cidr(self):
@@ -146,6 +177,7 @@ class RemoteBackend(Backend):
         self._warnings.extend(self.http.warnings)     # plain http to another host
         self._pools = {}
         self._tag_ids = {}
+        self._checking = None   # the check_mode of the change being made; None before any change
 
     def close(self):
         self.http.close()
@@ -377,6 +409,27 @@ class RemoteBackend(Backend):
 
     def _find_pool(self, pool):
         network = self._network(pool)
+        found = self._server_pool(network)
+        overlay = self._overlay()
+        if not overlay:
+            return found
+        cidr = network.text()
+        made = overlay.pools.get(cidr, {})
+        if found is not None:
+            if made.get('gateway') is None or found.settings.gateway is not None:
+                return found
+            settings = PoolSettings.from_params(cidr, cidr, gateway=made['gateway'], description=found.settings.description)
+            return RemotePool(settings, found.obj)
+        child = overlay.child_prefix(cidr)
+        if not made and child is None:
+            return None
+        # Made by an earlier check-mode task: an ip_pool task, or an ip_prefix task whose prefix the server would hold.
+        description = made.get('description')
+        if description is None and child is not None:
+            description = _clean(self._key_fields(child.name, child.description)['description'])
+        return RemotePool(PoolSettings.from_params(cidr, cidr, gateway=made.get('gateway'), description=description), None)
+
+    def _server_pool(self, network):
         cidr = network.text()
         if cidr in self._pools:
             return self._pools[cidr]
@@ -389,8 +442,33 @@ class RemoteBackend(Backend):
         gateway = self._gateway(network)
         settings = PoolSettings.from_params(cidr, cidr, gateway=None if gateway is None else gateway[0],
                                             description=_clean(found[0].get('description')))
-        self._pools[cidr] = RemotePool(settings, found[0])
+        self._pools[cidr] = RemotePool(settings, found[0], gateway_on_server=gateway is not None)
         return self._pools[cidr]
+
+    # -- check mode: predictions of earlier check-mode tasks (remote_predictions.py) ----------
+
+    def _server_key(self):
+        return '%s %s %s' % (self.name, self.http.base, self.scope_text())
+
+    def _overlay(self):
+        # Predictions are for check mode: a real change (``_checking`` False) sees the server alone.
+        steps = list(self.pending) + self.predicted if self._checking is not False else []
+        return Overlay(self._server_key() if steps else None, steps)
+
+    def _predict(self, operation, pool, record=None, **settings):
+        if record is not None:
+            settings['version'] = pool.network.version
+        self.predicted.append(prediction(self._server_key(), operation, pool.cidr, record=record, **settings))
+
+    def _current(self, kind, pool, name):
+        """``(server object, Record)`` that ``name`` holds in ``pool`` (either may be None), predictions included."""
+        obj = None if pool.predicted else self._find(kind, pool, name)
+        predicted = self._overlay().holding(kind, pool.cidr, name)
+        if predicted is RELEASED:
+            return None, None
+        if predicted is not None:
+            return obj, predicted
+        return obj, None if obj is None else self._record(kind, obj, name)
 
     def _pool(self, pool):
         found = self._find_pool(pool)
@@ -414,8 +492,10 @@ class RemoteBackend(Backend):
         """IP address objects inside the prefix, except the gateway and placeholders on the network or broadcast address."""
         network = pool.network
         used = self._count(IPS, dict(self.scope(), **self.ips_in(pool.cidr)))
-        if pool.settings.gateway is not None:
+        if pool.gateway_on_server:
             used -= 1
+        overlay = self._overlay()
+        used += len(overlay.taken(ADDRESS, pool.cidr)) - len(overlay.freed(ADDRESS, pool.cidr))
         low, high = network.usable_bounds()
         edges = [value for value in (network.first, network.last) if not low <= value <= high]
         if edges and used:
@@ -433,8 +513,9 @@ class RemoteBackend(Backend):
     # -- reading ----------------------------------------------------------------------
 
     def pools(self, name=None):
+        # Reads show the server as it is, as the file backend shows its store: no predictions.
         if name is not None:
-            found = self._find_pool(name)
+            found = self._server_pool(self._network(name))
             return [] if found is None else [self._pool_view(found)]
         # Every prefix of a VRF could be thousands: list the pools that hold allocations of ours.
         cidrs = set()
@@ -446,7 +527,7 @@ class RemoteBackend(Backend):
                 parent = self.parent_cidr(obj)
                 if parent is not None:
                     cidrs.add(parent)
-        pools = [found for found in map(self._find_pool, cidrs) if found is not None]
+        pools = [found for found in (self._server_pool(self._network(cidr)) for cidr in cidrs) if found is not None]
         pools.sort(key=lambda pool: (pool.network.version, pool.network.first, pool.network.prefix_length))
         return [self._pool_view(found) for found in pools]
 
@@ -463,7 +544,7 @@ class RemoteBackend(Backend):
             params.update(self._name_filter(kind, name))
         found = None
         if pool is not None:
-            found = self._find_pool(pool)
+            found = self._server_pool(self._network(pool))
             if found is None:
                 return []
             params.update(self._kind_filter(kind, found))
@@ -502,14 +583,29 @@ class RemoteBackend(Backend):
         return [record_view(found.settings, Record(ADDRESS, None, value, value)) for value in free]
 
     def _free_addresses(self, pool, count):
-        """The server's next ``count`` free addresses that our rules allow (it may offer network or broadcast)."""
-        data = self.http.get(pool.path + 'available-ips/', {'limit': count + 2}).data or []
-        values = [parse_address(item['address'].split('/', 1)[0])[1] for item in data]
-        return [value for value in values if pool.settings.allowed_for_address(value) is None][:count]
+        """The next ``count`` free addresses that our rules allow: the server's (it may offer network or broadcast),
+        less those earlier check-mode tasks predicted to take, plus those they predicted to release."""
+        overlay = self._overlay()
+        taken = {record.first for record in overlay.taken(ADDRESS, pool.cidr)}
+        allowed = pool.settings.allowed_for_address
+        if pool.predicted:     # no prefix on the server yet: every address in it is free but those already there
+            held = {parse_address(obj['address'].split('/', 1)[0])[1]
+                    for obj in self._list(IPS, dict(self.scope(), **self.ips_in(pool.cidr)))}
+            free, (value, high) = [], pool.network.usable_bounds()
+            while value <= high and len(free) < count:
+                if value not in held and value not in taken and allowed(value) is None:
+                    free.append(value)
+                value += 1
+            return free
+        data = self.http.get(pool.path + 'available-ips/', {'limit': count + 2 + len(taken)}).data or []
+        values = {parse_address(item['address'].split('/', 1)[0])[1] for item in data}
+        values.update(record.first for record in overlay.freed(ADDRESS, pool.cidr))
+        return [value for value in sorted(values - taken) if allowed(value) is None][:count]
 
     # -- pools: ip_pool -------------------------------------------------------------------
 
     def ensure_pool(self, params, check_mode=False):
+        self._checking = check_mode
         cidr_text = params.get('cidr') if params.get('cidr') is not None else params.get('name')
         network = self._network(cidr_text)
         cidr = network.text()
@@ -542,6 +638,8 @@ class RemoteBackend(Backend):
                 self._pools.pop(cidr, None)
                 if gateway is not None:
                     self._make_gateway(network, gateway)
+            else:
+                self._predict(POOL, RemotePool(wanted, None), gateway=gateway, description=description)
             return Outcome(True, None, after)
         before = self._pool_view(current)
         changes = {}
@@ -559,7 +657,9 @@ class RemoteBackend(Backend):
         if new_gateway:
             self._check_free(network, wanted.gateway, 'gateway %s of pool %s' % (gateway, cidr))
         after = pool_view(settings, before['used'])
-        if not check_mode:
+        if check_mode:
+            self._predict(POOL, current, gateway=gateway if new_gateway else None, description=changes.get('description'))
+        else:
             if changes:
                 self.http.patch(current.path, changes)
             if new_gateway:
@@ -579,6 +679,7 @@ class RemoteBackend(Backend):
         self._create(IPS, body, lambda: (self._gateway(network) or (None, None))[1], 'the gateway %s' % gateway)
 
     def remove_pool(self, name, force=False, check_mode=False):
+        self._checking = check_mode
         current = self._find_pool(name)
         if current is None:
             return Outcome(False, None, None)
@@ -635,17 +736,19 @@ class RemoteBackend(Backend):
         return body
 
     def allocate(self, pool, name, address=None, mac=None, description=None, dns_name=None, check_mode=False):
+        self._checking = check_mode
         found = self._pool(pool)
         settings = found.settings
         name = self._check_name(name)
         description, dns_name = _clean(description), _clean(dns_name)
         wanted = requested_address(settings, address, mac)
-        current_obj = self._find(ADDRESS, found, name)
-        current = None if current_obj is None else self._record(ADDRESS, current_obj, name)
+        current_obj, current = self._current(ADDRESS, found, name)
         if current is not None and (wanted is None or wanted == current.first):
             after = _updated(current, description, dns_name)
             changed = not current.same_as(after)
-            if changed and not check_mode:
+            if changed and check_mode:
+                self._predict(TAKE, found, after)
+            elif changed:
                 body = self._key_fields(name, after.description)
                 body['dns_name'] = after.dns_name or ''
                 self.http.patch('%s%s/' % (IPS, current_obj['id']), body)
@@ -663,14 +766,23 @@ class RemoteBackend(Backend):
             reason = settings.allowed_for_address(wanted)
             if reason is not None:
                 raise OutOfPoolError('Cannot allocate %s to %r: the address is %s' % (text, name, reason))
-            holder = self._holder(settings.network, wanted)
+            holder = self._address_holder(found, wanted)
             if holder is not None:
                 raise ConflictError('Cannot allocate %s to %r in pool %r: it is already held by %s. '
                                     'Release it first or ask for another address.' % (text, name, found.cidr, holder))
             after = Record(ADDRESS, name, wanted, wanted, description, dns_name)
             if not check_mode:
                 after = self._record(ADDRESS, self._allocate_at(found, name, wanted, current_obj, description, dns_name), name)
+        if check_mode:
+            self._predict(TAKE, found, after, replaces=None if current is None else format_address(settings.version, current.first))
         return Outcome(True, record_view(settings, current), record_view(settings, after))
+
+    def _address_holder(self, pool, value):
+        """Words for what holds address ``value`` of ``pool`` (predictions first), or None when it is free."""
+        predicted = self._overlay().holder_of(ADDRESS, pool.cidr, value)
+        if predicted is not None:
+            return None if predicted[1] is RELEASED else repr(predicted[0])
+        return self._holder(pool.network, value)
 
     def _allocate_next(self, pool, name, description, dns_name):
         """POST to the prefix's available-ips: the server picks and creates the address atomically."""
@@ -734,29 +846,35 @@ class RemoteBackend(Backend):
                                 'for another address.' % (address.split('/')[0], name, pool.cidr, holder)) from None
 
     def release(self, pool, name=None, address=None, check_mode=False):
+        self._checking = check_mode
         found = self._pool(pool)
         settings = found.settings
         if name is None and address is None:
             raise InvalidInputError('Releasing needs "name" or "address"')
-        current_obj = self._find(ADDRESS, found, self._check_name(name)) if name is not None else None
+        current_obj, current = self._current(ADDRESS, found, self._check_name(name)) if name is not None else (None, None)
         if address is not None:
             wanted = requested_address(settings, address)
+            predicted = self._overlay().holder_of(ADDRESS, found.cidr, wanted)
             if name is not None:
-                if current_obj is not None and self._record(ADDRESS, current_obj, name).first != wanted:
+                if current is not None and current.first != wanted:
                     raise ConflictError('%r holds %s in pool %r, not %s; nothing was released' % (
-                        name, current_obj['address'].split('/')[0], found.cidr, address))
+                        name, format_address(settings.version, current.first), found.cidr, address))
+            elif predicted is not None:
+                current = None if predicted[1] is RELEASED else predicted[1]
             else:
                 held = self._list(IPS, dict(self.scope(), address=format_address(settings.version, wanted)))
                 if held and (not self._ours(held[0]) or self._name_of(held[0])[0] is None):
                     raise ConflictError('%s in pool %r is held by %s; nothing was released' % (
                         address, found.cidr, self._describe(ADDRESS, held[0])))
                 current_obj = held[0] if held else None
-        if current_obj is None:
+                current = None if current_obj is None else self._record(ADDRESS, current_obj)
+        if current is None:
             return Outcome(False, None, None)
-        before = record_view(settings, self._record(ADDRESS, current_obj, name))
-        if not check_mode:
+        if check_mode:
+            self._predict(FREE, found, current)
+        else:
             self._delete(ADDRESS, current_obj)
-        return Outcome(True, before, None)
+        return Outcome(True, record_view(settings, current), None)
 
     # -- prefixes -----------------------------------------------------------------------
 
@@ -770,10 +888,22 @@ class RemoteBackend(Backend):
         """First fit, lowest first, as the server's available-prefixes POST picks them."""
         bits = BITS[pool.network.version]
         size = 1 << (bits - length)
-        free = []
-        for item in self.http.get(pool.path + 'available-prefixes/', {'limit': 1000}).data or []:
-            block = parse_network(item['prefix'], strict=False)
-            free.append([block.first, block.last])
+        if pool.predicted:     # no prefix on the server yet: all of it is free but the prefixes already inside
+            free = [[pool.network.first, pool.network.last]]
+            for obj in self._list(PREFIXES, dict(self.scope(), within=pool.cidr)):
+                block = parse_network(obj['prefix'], strict=False)
+                free = _without(free, block.first, block.last)
+        else:
+            free = []
+            for item in self.http.get(pool.path + 'available-prefixes/', {'limit': 1000}).data or []:
+                block = parse_network(item['prefix'], strict=False)
+                free.append([block.first, block.last])
+        overlay = self._overlay()
+        for record in overlay.freed(PREFIX, pool.cidr):
+            free = _without(free, record.first, record.last) + [[record.first, record.last]]
+        for record in overlay.taken(PREFIX, pool.cidr):
+            free = _without(free, record.first, record.last)
+        free = _merged(free)
         found = []
         while len(found) < count:
             for interval in sorted(free):
@@ -799,12 +929,12 @@ class RemoteBackend(Backend):
         return [record_view(found.settings, Record(PREFIX, None, first, first + size - 1)) for first in free]
 
     def allocate_prefix(self, pool, name, prefix_length=None, prefix=None, description=None, check_mode=False):
+        self._checking = check_mode
         found = self._pool(pool)
         settings = found.settings
         name = self._check_name(name)
         description = _clean(description)
-        current_obj = self._find(PREFIX, found, name)
-        current = None if current_obj is None else self._record(PREFIX, current_obj, name)
+        current_obj, current = self._current(PREFIX, found, name)
         wanted = length = None
         if prefix is not None:
             child = parse_network(str(prefix), what='prefix')
@@ -820,11 +950,13 @@ class RemoteBackend(Backend):
             if (length is None or current.prefix_length(settings.version) == length) and wanted in (None, current.first):
                 after = _updated(current, description, None)
                 changed = not current.same_as(after)
-                if changed and not check_mode:
+                if changed and check_mode:
+                    self._predict(TAKE, found, after)
+                elif changed:
                     self.http.patch('%s%s/' % (PREFIXES, current_obj['id']), self._key_fields(name, after.description))
                 return Outcome(changed, record_view(settings, current), record_view(settings, after))
             raise ConflictError('%r already holds %s in pool %r; release it before asking for %s' % (
-                name, current_obj['prefix'], found.cidr, prefix if prefix is not None else '/%d' % length))
+                name, record_view(settings, current)['prefix'], found.cidr, prefix if prefix is not None else '/%d' % length))
         size = 1 << (settings.network.bits - length)
         if wanted is None:
             if check_mode:
@@ -838,7 +970,7 @@ class RemoteBackend(Backend):
             text = '%s/%d' % (format_address(settings.version, wanted), length)
             if not settings.network.contains_block(wanted, wanted + size - 1):
                 raise OutOfPoolError('Prefix %s is outside pool %r (%s)' % (prefix, found.cidr, found.cidr))
-            holder = self._prefix_holder(found, text)
+            holder = self._prefix_holder(found, text, wanted, wanted + size - 1)
             if holder is not None:
                 raise ConflictError('Cannot allocate %s to %r in pool %r: it overlaps %s' % (text, name, found.cidr, holder))
             after = Record(PREFIX, name, wanted, wanted + size - 1, description)
@@ -848,14 +980,19 @@ class RemoteBackend(Backend):
                 body['prefix'] = text
                 after = self._record(PREFIX, self._create(PREFIXES, body, lambda: self._find(PREFIX, found, name),
                                                           'the prefix of %r' % name), name)
+        if check_mode:
+            self._predict(TAKE, found, after)
         return Outcome(True, None, record_view(settings, after))
 
     def _prefix_exhausted(self, pool, length):
         return PoolExhaustedError('Failed to allocate a /%d in pool %r: exhausted (no free block of that size left). '
                                   'Release prefixes, ask for a longer prefix_length or widen the pool.' % (length, pool.cidr))
 
-    def _prefix_holder(self, pool, text):
-        """Words for a prefix inside ``pool`` that overlaps ``text``, or None."""
+    def _prefix_holder(self, pool, text, first, last):
+        """Words for a prefix inside ``pool`` that overlaps ``text`` (``first``-``last``), predictions first, or None."""
+        for record in self._overlay().taken(PREFIX, pool.cidr):
+            if record.first <= last and first <= record.last:
+                return repr(record.name)
         found = self._list(PREFIXES, dict(self.scope(), within_include=text))
         found = found or self._list(PREFIXES, dict(self.scope(), contains=text, within=pool.cidr))
         return self._describe(PREFIX, found[0]) if found else None
@@ -882,32 +1019,41 @@ class RemoteBackend(Backend):
                            % (self.product, length, pool.cidr, RACE_ATTEMPTS))
 
     def release_prefix(self, pool, name=None, prefix=None, force=False, check_mode=False):
+        self._checking = check_mode
         found = self._pool(pool)
         if name is None and prefix is None:
             raise InvalidInputError('Releasing a prefix needs "name" or "prefix"')
-        current_obj = self._find(PREFIX, found, self._check_name(name)) if name is not None else None
+        current_obj, current = self._current(PREFIX, found, self._check_name(name)) if name is not None else (None, None)
         if prefix is not None:
             child = parse_network(str(prefix), what='prefix')
-            if name is None:
+            predicted = self._overlay().holder_of(PREFIX, found.cidr, child.first)
+            if name is not None:
+                if current is not None and (current.first, current.last) != (child.first, child.last):
+                    raise ConflictError('%r holds %s in pool %r, not %s; nothing was released' % (
+                        name, record_view(found.settings, current)['prefix'], found.cidr, prefix))
+            elif predicted is not None:
+                current = None if predicted[1] is RELEASED or predicted[1].last != child.last else predicted[1]
+            elif not found.predicted:
                 held = [obj for obj in self._list(PREFIXES, dict(self.scope(), prefix=child.text()))
                         if self.is_direct_child(found, obj)]
                 if held and (not self._ours(held[0]) or self._name_of(held[0])[0] is None):
                     raise ConflictError('%s in pool %r is %s; nothing was released' % (
                         child.text(), found.cidr, self._describe(PREFIX, held[0])))
                 current_obj = held[0] if held else None
-            elif current_obj is not None and parse_network(current_obj['prefix'], strict=False) != child:
-                raise ConflictError('%r holds %s in pool %r, not %s; nothing was released' % (
-                    name, current_obj['prefix'], found.cidr, prefix))
-        if current_obj is None:
+                current = None if current_obj is None else self._record(PREFIX, current_obj)
+        if current is None:
             return Outcome(False, None, None)
-        cidr = parse_network(current_obj['prefix'], strict=False).text()
-        addresses = self._count(IPS, dict(self.scope(), **self.ips_in(cidr)))
-        children = self._count(PREFIXES, dict(self.scope(), within=cidr))
+        cidr = record_view(found.settings, current)['prefix']
+        overlay = self._overlay()
+        addresses = self._count(IPS, dict(self.scope(), **self.ips_in(cidr))) + len(overlay.taken(ADDRESS, cidr))
+        children = self._count(PREFIXES, dict(self.scope(), within=cidr)) + len(overlay.taken(PREFIX, cidr))
         if (addresses or children) and not force:
             raise PoolInUseError('Prefix %s of pool %r holds %d IP address(es) and %d prefix(es); release them first '
                                  'or set force: true' % (cidr, found.cidr, addresses, children))
-        before = record_view(found.settings, self._record(PREFIX, current_obj, name))
-        if not check_mode:
+        before = record_view(found.settings, current)
+        if check_mode:
+            self._predict(FREE, found, current)
+        else:
             if force:
                 self._delete_ours_in(cidr)
             self._delete(PREFIX, current_obj)

@@ -107,10 +107,16 @@ def test_one_change_killed_at_random_instants_is_before_or_after(tmp_path, exten
     backend.ensure_pool({'name': 'lab', 'cidr': '10.0.0.0/16'})
     for index in range(300):
         backend.allocate('lab', 'seed%03d' % index, description='z' * 50)
-    # Spread the kills over the time one such write takes, so some land before and some after its commit.
+    # Spread the kills over the time one such write takes in a writer process like the victims (its
+    # first write in a fresh process, until it exits), so some land before and some after the commit.
+    parent_end, child_end = CONTEXT.Pipe()
+    writer = CONTEXT.Process(target=single_change_then_killed, args=(path, 'calibration', child_end))
+    writer.start()
+    parent_end.recv()
     started = time.monotonic()
-    backend.allocate('lab', 'calibration', description='y' * 5000)
+    writer.join(30)
     write_time = time.monotonic() - started
+    assert writer.exitcode == 0
     rng = random.Random(7)
     outcomes = set()
     for round_number in range(200):
