@@ -62,8 +62,8 @@ def test_role_then_inventory_on_a_server(server, tmp_path, control, playbook_env
     (tmp_path / 'inventory.yml').write_text(
         'all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n'
         '  hosts:\n    web01:\n    web02:\n    db01:\n' % (VENV_BIN / 'python'))
-    (tmp_path / 'backend.yml').write_text('ipam_backend:\n  backend: %s\n  url: %s\n  token: %s\n'
-                                         % (server.name, server.url, server.token))
+    (tmp_path / 'backend.yml').write_text(
+        'ipam_backend:\n  backend: %s\n  url: %s\n  token: %s\n' % (server.name, server.url, server.token))
     (tmp_path / 'site.yml').write_text(PLAYBOOK)
     command = ['ansible-playbook', '-i', 'inventory.yml', 'site.yml', '-f', '3', '-e', '@backend.yml',
                '-e', 'facts_file=%s' % (tmp_path / 'facts.json')]
