@@ -81,6 +81,8 @@ def run(rounds=3, hosts=HOSTS, forks=FORKS, extension='yml'):
                 handle.write(text)
         env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR='1', ANSIBLE_HOST_KEY_CHECKING='false',
                    PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+        # Python keeps bytecode by default; this machine's environment turns that off, a user's does not.
+        env.pop('PYTHONDONTWRITEBYTECODE', None)
         samples = {name: [] for name in PLAYS}
         for round_number in range(rounds):
             for name in PLAYS:

@@ -20,8 +20,14 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, PREDICTIONS_VAR, load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
+from ansible_collections.ipam.allocator.plugins.plugin_utils._bytecode import import_compiled
+
+# Lookups are imported in every forked worker: the file backend is loaded from bytecode, not compiled again.
+import_compiled()
+
+# pylint: disable=wrong-import-position
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, PREDICTIONS_VAR, load_backend  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError  # noqa: E402
 
 
 class IpamLookup(LookupBase):
