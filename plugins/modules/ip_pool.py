@@ -36,6 +36,8 @@ options:
     description:
       - Allocate only from these ranges (V(10.0.0.10-10.0.0.99), a single address, or a CIDR inside O(cidr)).
       - Ranges may touch but not overlap. Without ranges the whole prefix is used.
+      - With O(backend=netbox) the ranges are NetBox IP range objects inside the prefix, made and updated by this
+        module; left unset, the prefix's ranges are left as they are. O(backend=nautobot) has no IP ranges.
     type: list
     elements: str
   reserved:

@@ -103,8 +103,10 @@ def test_check_mode_predicts_exactly_and_sends_gets_only(backend, cidr, spy):
     predicted = backend.allocate(cidr, 'web02', check_mode=True)
     assert backend.release(cidr, name='web01', check_mode=True).changed
     assert backend.ensure_pool({'name': '10.250.0.0/24', 'cidr': '10.250.0.0/24'}, check_mode=True).changed
-    assert backend.remove_pool(cidr, force=True, check_mode=True).changed
     assert backend.allocate(cidr, 'web03', address=host(cidr, 9), check_mode=True).changed
+    assert backend.remove_pool(cidr, force=True, check_mode=True).changed
+    with pytest.raises(PoolNotFoundError):     # as in the real run, once the pool is removed
+        backend.allocate(cidr, 'web04', check_mode=True)
     assert set(spy) == {'GET'}
     assert backend.pools('10.250.0.0/24') == [] and len(backend.allocations(pool=cidr)) == 1
     real = backend.allocate(cidr, 'web02')
@@ -247,7 +249,7 @@ def test_ipv6_never_hands_out_the_subnet_router_anycast_address(backend, server)
     assert backend.pools(v6)[0]['used'] == 1
 
 
-def test_ensure_and_remove_pool(backend, cidr, api):
+def test_ensure_and_remove_pool(backend, server, cidr, api):
     created = backend.ensure_pool({'name': cidr, 'cidr': cidr, 'description': 'lab'})
     assert created.changed and created.before == {} and created.after['description'] == 'lab'
     prefixes = api.list('api/ipam/prefixes/', prefix=cidr)
@@ -259,7 +261,10 @@ def test_ensure_and_remove_pool(backend, cidr, api):
     assert backend.allocate(cidr, 'web01').after['gateway'] == host(cidr, 254)
     with pytest.raises(InvalidInputError, match='already has the gateway'):
         backend.ensure_pool({'name': cidr, 'cidr': cidr, 'gateway': host(cidr, 253)})
-    for bad in ({'ranges': [host(cidr, 10) + '-' + host(cidr, 20)]}, {'reserved': [host(cidr, 5)]}, {'name': 'lab'}):
+    bad_options = [{'reserved': [host(cidr, 5)]}, {'name': 'lab'}, {'min_prefix_length': 28}]
+    if server.name == 'nautobot':   # no IP ranges there
+        bad_options.append({'ranges': [host(cidr, 10) + '-' + host(cidr, 20)]})
+    for bad in bad_options:
         with pytest.raises(InvalidInputError):
             backend.ensure_pool(dict({'name': cidr, 'cidr': cidr}, **bad))
     with pytest.raises(PoolInUseError, match='holds 1 IP address'):
@@ -270,6 +275,48 @@ def test_ensure_and_remove_pool(backend, cidr, api):
     assert not backend.remove_pool(cidr).changed
     with pytest.raises(PoolNotFoundError, match='does not exist'):
         backend.allocate(cidr, 'web01')
+
+
+def test_netbox_pool_ranges_are_ip_ranges(server, cidr, api):
+    """On NetBox a pool's ranges are IP range objects: allocation takes the lowest free address of the first range
+    with room, through that range's available-ips; check mode predicts it; a change of ranges is made in place."""
+    if server.name != 'netbox':
+        pytest.skip('Nautobot has no IP ranges: its pools are whole prefixes (test_ensure_and_remove_pool)')
+    first, second = host(cidr, 10) + '-' + host(cidr, 11), host(cidr, 100) + '-' + host(cidr, 101)
+    with load_backend(server.options) as checking:     # a check run: the pool and its ranges are only predicted
+        predicted_pool = checking.ensure_pool({'name': cidr, 'cidr': cidr, 'ranges': [second, first]}, check_mode=True)
+        assert checking.allocate(cidr, 'web00', check_mode=True).after['address'] == host(cidr, 10)
+        assert checking.allocate(cidr, 'web01', check_mode=True).after['address'] == host(cidr, 11)
+        assert checking.allocate(cidr, 'web02', check_mode=True).after['address'] == host(cidr, 100)
+    with load_backend(server.options) as backend:
+        created = backend.ensure_pool({'name': cidr, 'cidr': cidr, 'ranges': [second, first]})
+        assert created.changed and created.after == predicted_pool.after
+        assert created.after['ranges'] == [first, second] and created.after['size'] == 4
+        ranges = api.list('api/ipam/ip-ranges/', parent=cidr)
+        assert sorted(obj['start_address'] for obj in ranges) == [host(cidr, 10) + '/24', host(cidr, 100) + '/24']
+        assert not backend.ensure_pool({'name': cidr, 'cidr': cidr, 'ranges': [first, second]}).changed
+        assert not backend.ensure_pool({'name': cidr, 'cidr': cidr}).changed     # no ranges given: left alone
+        api.post('api/ipam/ip-addresses/', {'address': host(cidr, 10) + '/24', 'description': 'by hand'})
+        predicted = backend.allocate(cidr, 'web01', check_mode=True)
+        addresses = [backend.allocate(cidr, name).after['address'] for name in ('web01', 'web02', 'web03')]
+        assert addresses == [host(cidr, 11), host(cidr, 100), host(cidr, 101)] and predicted.after['address'] == addresses[0]
+        assert backend.pools(cidr)[0]['used'] == 4 and backend.pools(cidr)[0]['free'] == 0
+        with pytest.raises(PoolExhaustedError, match='exhausted'):
+            backend.allocate(cidr, 'web04')
+        with pytest.raises(OutOfPoolError, match='outside the ranges'):
+            backend.allocate(cidr, 'web04', address=host(cidr, 50))
+        with pytest.raises(PoolInUseError, match=r"address %s held by 'web03' would fall outside" % host(cidr, 101)):
+            backend.ensure_pool({'name': cidr, 'cidr': cidr, 'ranges': [first, host(cidr, 100)]})
+        # A wider second range: one object goes, one comes; the addresses stay.
+        third = host(cidr, 100) + '-' + host(cidr, 104)
+        widened = backend.ensure_pool({'name': cidr, 'cidr': cidr, 'ranges': [first, third]})
+        assert widened.changed and widened.before['ranges'] == [first, second] and widened.after['ranges'] == [first, third]
+        assert sorted(obj['end_address'] for obj in api.list('api/ipam/ip-ranges/', parent=cidr)) == [
+            host(cidr, 104) + '/24', host(cidr, 11) + '/24']
+        assert backend.allocate(cidr, 'web04').after['address'] == host(cidr, 102)
+        assert backend.remove_pool(cidr, force=True).changed
+        assert api.list('api/ipam/ip-ranges/', parent=cidr) == []
+        assert [obj['description'] for obj in api.ips_in(cidr)] == ['by hand']
 
 
 def test_prefix_allocation(backend, server, api):

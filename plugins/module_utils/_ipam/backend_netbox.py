@@ -15,6 +15,7 @@ from .errors import InvalidInputError
 
 class NetboxBackend(RemoteBackend):
     name = 'netbox'
+    ip_ranges = True                    # a pool's ranges are IP range objects, each with its own available-ips
     product = 'NetBox'
     url_env = 'NETBOX_URL'
     token_env = 'NETBOX_TOKEN'

@@ -25,7 +25,7 @@ import random
 import re
 import time
 
-from .addresses import BITS, format_address, parse_address, parse_network
+from .addresses import BITS, format_address, format_block, parse_address, parse_network
 from .backend import Backend, Outcome
 from .engine import requested_address, requested_length
 from .errors import (
@@ -39,7 +39,7 @@ from .errors import (
 )
 from .http import HttpClient, HttpError
 from .model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
-from .remote_predictions import FREE, POOL, RELEASED, TAKE, Overlay, prediction
+from .remote_predictions import DROP, FREE, POOL, RELEASED, TAKE, Overlay, prediction
 
 TAG = 'ipam-allocator'
 GATEWAY_TAG = 'gateway'
@@ -51,8 +51,10 @@ RACE_ATTEMPTS = 12   # a POST to available-* that lost a server-side race (nauto
 WRITE_ATTEMPTS = 3   # a POST whose answer was lost, repeated after checking it did not land
 IPS = 'api/ipam/ip-addresses/'
 PREFIXES = 'api/ipam/prefixes/'
+RANGES = 'api/ipam/ip-ranges/'
+IP_RANGE = 'range'
 TAGS = 'api/extras/tags/'
-_PATHS = {ADDRESS: IPS, PREFIX: PREFIXES}
+_PATHS = {ADDRESS: IPS, PREFIX: PREFIXES, IP_RANGE: RANGES}
 _WORDS = {ADDRESS: 'IP address', PREFIX: 'prefix'}
 
 
@@ -103,6 +105,18 @@ def _without(intervals, first, last):
     return kept
 
 
+def _range_text(obj):
+    return '%s-%s' % (obj['start_address'].split('/', 1)[0], obj['end_address'].split('/', 1)[0])
+
+
+def _range_texts(settings):
+    return [format_block(settings.version, first, last) for first, last in sorted(settings.ranges)]
+
+
+def _gateway_text(settings):
+    return None if settings.gateway is None else format_address(settings.version, settings.gateway)
+
+
 def _merged(intervals):
     """Sorted, with touching intervals joined: a block may span what the server listed as two."""
     merged = []
@@ -120,12 +134,14 @@ class RemotePool:
     In check mode a pool may be only predicted (``obj`` None): made by an earlier check-mode task.
     """
 
-    __slots__ = ('settings', 'obj', 'gateway_on_server')
+    __slots__ = ('settings', 'obj', 'gateway_on_server', 'range_objs')
 
-    def __init__(self, settings, obj, gateway_on_server=False):
+    def __init__(self, settings, obj, gateway_on_server=False, range_objs=()):
         self.settings = settings
         self.obj = obj
         self.gateway_on_server = gateway_on_server
+        #: the server's IP range objects that are the pool's ``ranges``, lowest first
+        self.range_objs = list(range_objs)
 
     @property
     def predicted(self):
@@ -151,6 +167,7 @@ class RemoteBackend(Backend):
     url_env = None      # 'NETBOX_URL'
     token_env = None    # 'NETBOX_TOKEN'
     prefix_description_filter = True    # the server filters prefixes by description__isw
+    ip_ranges = False                   # IP range objects with their own available-ips (a pool's ``ranges``)
     can_move_address = True             # PATCH may change an IP address object's address
 
     def __init__(self, options):
@@ -414,12 +431,19 @@ class RemoteBackend(Backend):
         if not overlay:
             return found
         cidr = network.text()
+        if cidr in overlay.dropped:
+            return None
         made = overlay.pools.get(cidr, {})
         if found is not None:
-            if made.get('gateway') is None or found.settings.gateway is not None:
+            new_gateway = made.get('gateway') is not None and found.settings.gateway is None
+            new_ranges = made.get('ranges') is not None and made['ranges'] != _range_texts(found.settings)
+            if not new_gateway and not new_ranges:
                 return found
-            settings = PoolSettings.from_params(cidr, cidr, gateway=made['gateway'], description=found.settings.description)
-            return RemotePool(settings, found.obj)
+            settings = PoolSettings.from_params(
+                cidr, cidr, ranges=made['ranges'] if new_ranges else _range_texts(found.settings),
+                gateway=made['gateway'] if new_gateway else _gateway_text(found.settings), description=found.settings.description)
+            # With ranges of its own making the server's range objects are not the pool's: predicted as a whole.
+            return RemotePool(settings, None if new_ranges else found.obj, range_objs=() if new_ranges else found.range_objs)
         child = overlay.child_prefix(cidr)
         if not made and child is None:
             return None
@@ -427,7 +451,8 @@ class RemoteBackend(Backend):
         description = made.get('description')
         if description is None and child is not None:
             description = _clean(self._key_fields(child.name, child.description)['description'])
-        return RemotePool(PoolSettings.from_params(cidr, cidr, gateway=made.get('gateway'), description=description), None)
+        return RemotePool(PoolSettings.from_params(cidr, cidr, ranges=made.get('ranges'), gateway=made.get('gateway'),
+                                                   description=description), None)
 
     def _server_pool(self, network):
         cidr = network.text()
@@ -440,10 +465,23 @@ class RemoteBackend(Backend):
             raise BackendError('%s has %d prefixes %s %s (ids %s); a pool must be one: delete the duplicates' % (
                 self.product, len(found), cidr, self.scope_text(), ', '.join(str(obj['id']) for obj in found)))
         gateway = self._gateway(network)
-        settings = PoolSettings.from_params(cidr, cidr, gateway=None if gateway is None else gateway[0],
+        range_objs = self._ranges_in(network) if self.ip_ranges else []
+        settings = PoolSettings.from_params(cidr, cidr, ranges=[_range_text(obj) for obj in range_objs],
+                                            gateway=None if gateway is None else gateway[0],
                                             description=_clean(found[0].get('description')))
-        self._pools[cidr] = RemotePool(settings, found[0], gateway_on_server=gateway is not None)
+        self._pools[cidr] = RemotePool(settings, found[0], gateway_on_server=gateway is not None, range_objs=range_objs)
         return self._pools[cidr]
+
+    def _ranges_in(self, network):
+        """Our IP range objects inside ``network``: the pool's ranges, lowest first."""
+        params = dict(self.scope(), parent=network.text(), **self.tag_filter(TAG))
+        found = []
+        for obj in self._list(RANGES, params):
+            version, first = parse_address(obj['start_address'].split('/', 1)[0])
+            last = parse_address(obj['end_address'].split('/', 1)[0])[1]
+            if version == network.version and network.contains_block(first, last):
+                found.append((first, obj))
+        return [obj for _first, obj in sorted(found, key=lambda item: item[0])]
 
     # -- check mode: predictions of earlier check-mode tasks (remote_predictions.py) ----------
 
@@ -491,11 +529,15 @@ class RemoteBackend(Backend):
     def _used(self, pool):
         """IP address objects inside the prefix, except the gateway and placeholders on the network or broadcast address."""
         network = pool.network
-        used = self._count(IPS, dict(self.scope(), **self.ips_in(pool.cidr)))
+        overlay = self._overlay()
+        predicted = len(overlay.taken(ADDRESS, pool.cidr)) - len(overlay.freed(ADDRESS, pool.cidr))
+        if pool.settings.ranges:    # only what its ranges hold counts (but the gateway)
+            allowed = pool.settings.allowed_for_address
+            held = self._list(IPS, dict(self.scope(), **self.ips_in(pool.cidr)))
+            return max(sum(1 for obj in held if allowed(parse_address(obj['address'].split('/', 1)[0])[1]) is None) + predicted, 0)
+        used = self._count(IPS, dict(self.scope(), **self.ips_in(pool.cidr))) + predicted
         if pool.gateway_on_server:
             used -= 1
-        overlay = self._overlay()
-        used += len(overlay.taken(ADDRESS, pool.cidr)) - len(overlay.freed(ADDRESS, pool.cidr))
         low, high = network.usable_bounds()
         edges = [value for value in (network.first, network.last) if not low <= value <= high]
         if edges and used:
@@ -588,19 +630,31 @@ class RemoteBackend(Backend):
         overlay = self._overlay()
         taken = {record.first for record in overlay.taken(ADDRESS, pool.cidr)}
         allowed = pool.settings.allowed_for_address
-        if pool.predicted:     # no prefix on the server yet: every address in it is free but those already there
+        if pool.predicted:     # not on the server as predicted: every address is free but those already there
             held = {parse_address(obj['address'].split('/', 1)[0])[1]
                     for obj in self._list(IPS, dict(self.scope(), **self.ips_in(pool.cidr)))}
-            free, (value, high) = [], pool.network.usable_bounds()
-            while value <= high and len(free) < count:
-                if value not in held and value not in taken and allowed(value) is None:
-                    free.append(value)
-                value += 1
+            free = []
+            for value, high in pool.settings.address_space():
+                while value <= high and len(free) < count:
+                    if value not in held and value not in taken and allowed(value) is None:
+                        free.append(value)
+                    value += 1
             return free
-        data = self.http.get(pool.path + 'available-ips/', {'limit': count + 2 + len(taken)}).data or []
-        values = {parse_address(item['address'].split('/', 1)[0])[1] for item in data}
+        values = set()
+        for path in self._available_ips_paths(pool):
+            data = self.http.get(path, {'limit': count + 2 + len(taken)}).data or []
+            values.update(parse_address(item['address'].split('/', 1)[0])[1] for item in data)
+            if len(values - taken) >= count + 2:
+                break
         values.update(record.first for record in overlay.freed(ADDRESS, pool.cidr))
         return [value for value in sorted(values - taken) if allowed(value) is None][:count]
+
+    @staticmethod
+    def _available_ips_paths(pool):
+        """Where the server hands out the pool's addresses, lowest first: its IP ranges, or the whole prefix."""
+        if pool.range_objs:
+            return ['%s%s/available-ips/' % (RANGES, obj['id']) for obj in pool.range_objs]
+        return [pool.path + 'available-ips/']
 
     # -- pools: ip_pool -------------------------------------------------------------------
 
@@ -613,33 +667,42 @@ class RemoteBackend(Backend):
                                                or self._network(params['name']).text() != cidr):
             raise InvalidInputError('On the %s backend a pool is the prefix named by its CIDR: set name to %s (the same as cidr)'
                                     % (self.name, cidr))
-        for key in ('ranges', 'reserved', 'min_prefix_length', 'max_prefix_length', 'default_prefix_length'):
+        unsupported = ('reserved', 'min_prefix_length', 'max_prefix_length', 'default_prefix_length')
+        for key in unsupported if self.ip_ranges else ('ranges',) + unsupported:
             if params.get(key) not in (None, [], ()):
-                raise InvalidInputError('%s is not supported by the %s backend, where a pool is a whole prefix: drop it, and use '
-                                        '%s itself (IP ranges, reserved IP addresses) to keep addresses out' % (key, self.name, self.product))
+                raise InvalidInputError('%s is not supported by the %s backend, where a pool is a whole prefix%s: drop it, and '
+                                        'use %s itself (reserved IP addresses) to keep addresses out' % (
+                                            key, self.name, '' if self.ip_ranges else ' (%s has no IP ranges)' % self.product,
+                                            self.product))
         if params.get('parent') is not None:
             parent = self._pool(params['parent'])
             if not (parent.network.version == network.version and parent.network.contains_block(network.first, network.last)
                     and parent.network.prefix_length < network.prefix_length):
                 raise InvalidInputError('Pool %s is not inside its parent %s' % (cidr, parent.cidr))
         description = _clean(params.get('description'))
-        wanted = PoolSettings.from_params(cidr, cidr, gateway=params.get('gateway'), description=description)
-        gateway = None if wanted.gateway is None else format_address(network.version, wanted.gateway)
+        ranges = params.get('ranges') if self.ip_ranges else None     # None: leave the server's ranges as they are
+        wanted = PoolSettings.from_params(cidr, cidr, ranges=ranges, gateway=params.get('gateway'), description=description)
+        if len(wanted.ranges) > 1:     # the server lists IP ranges lowest first
+            wanted = PoolSettings.from_params(cidr, cidr, ranges=_range_texts(wanted), gateway=params.get('gateway'),
+                                              description=description)
+        gateway = _gateway_text(wanted)
         current = self._find_pool(cidr)
         if current is None:
             after = pool_view(wanted, 0)
-            if not check_mode:
-                if gateway is not None:
-                    self._check_free(network, wanted.gateway, 'gateway %s of pool %s' % (gateway, cidr))
-                body = dict(self.scope_fields(), **self.status_fields())
-                body.update(prefix=cidr, description=description or '')
-                self._create(PREFIXES, body, lambda: _single(self._list(PREFIXES, dict(self.scope(), prefix=cidr))),
-                             'the prefix %s' % cidr)
-                self._pools.pop(cidr, None)
-                if gateway is not None:
-                    self._make_gateway(network, gateway)
-            else:
-                self._predict(POOL, RemotePool(wanted, None), gateway=gateway, description=description)
+            if check_mode:
+                self._predict(POOL, RemotePool(wanted, None), gateway=gateway, description=description,
+                              ranges=_range_texts(wanted) if ranges is not None else None)
+                return Outcome(True, None, after)
+            if gateway is not None:
+                self._check_free(network, wanted.gateway, 'gateway %s of pool %s' % (gateway, cidr))
+            body = dict(self.scope_fields(), **self.status_fields())
+            body.update(prefix=cidr, description=description or '')
+            self._create(PREFIXES, body, lambda: _single(self._list(PREFIXES, dict(self.scope(), prefix=cidr))),
+                         'the prefix %s' % cidr)
+            self._pools.pop(cidr, None)
+            if gateway is not None:
+                self._make_gateway(network, gateway)
+            self._set_ranges(network, [], wanted.ranges)
             return Outcome(True, None, after)
         before = self._pool_view(current)
         changes = {}
@@ -649,23 +712,56 @@ class RemoteBackend(Backend):
         if new_gateway and current.settings.gateway is not None:
             raise InvalidInputError('Prefix %s already has the gateway %s (the IP address tagged %r in it): change it in %s' % (
                 cidr, format_address(network.version, current.settings.gateway), GATEWAY_TAG, self.product))
-        if not changes and not new_gateway:
+        new_ranges = ranges is not None and sorted(wanted.ranges) != sorted(current.settings.ranges)
+        if not changes and not new_gateway and not new_ranges:
             return Outcome(False, before, before)
-        settings = PoolSettings.from_params(cidr, cidr, gateway=gateway if new_gateway else None if current.settings.gateway is None
-                                            else format_address(network.version, current.settings.gateway),
+        settings = PoolSettings.from_params(cidr, cidr, ranges=_range_texts(wanted if new_ranges else current.settings),
+                                            gateway=gateway if new_gateway else _gateway_text(current.settings),
                                             description=changes.get('description', current.settings.description))
         if new_gateway:
             self._check_free(network, wanted.gateway, 'gateway %s of pool %s' % (gateway, cidr))
+        if new_ranges:
+            self._check_ranges_keep_allocations(current, settings)
         after = pool_view(settings, before['used'])
         if check_mode:
-            self._predict(POOL, current, gateway=gateway if new_gateway else None, description=changes.get('description'))
-        else:
-            if changes:
-                self.http.patch(current.path, changes)
-            if new_gateway:
-                self._make_gateway(network, gateway)
-            self._pools.pop(cidr, None)
+            self._predict(POOL, current, gateway=gateway if new_gateway else None, description=changes.get('description'),
+                          ranges=_range_texts(settings) if new_ranges else None)
+            return Outcome(True, before, after)
+        if changes:
+            self.http.patch(current.path, changes)
+        if new_gateway:
+            self._make_gateway(network, gateway)
+        if new_ranges:
+            self._set_ranges(network, current.range_objs, wanted.ranges)
+        self._pools.pop(cidr, None)
         return Outcome(True, before, after)
+
+    def _check_ranges_keep_allocations(self, pool, settings):
+        """New ranges never strand an allocation of ours (as on the file backend)."""
+        for view in self.allocations(pool=pool.cidr) if pool.obj is not None else ():
+            if not any(low <= parse_address(view['address'])[1] <= high for low, high in settings.address_space()):
+                raise PoolInUseError('Cannot change the ranges of pool %r: address %s held by %r would fall outside them. '
+                                     'Release it first.' % (pool.cidr, view['address'], view['name']))
+
+    def _set_ranges(self, network, range_objs, ranges):
+        """Make the pool's IP range objects exactly ``ranges`` ([(first, last)]): delete ours that go, create those that come."""
+        wanted = {(first, last) for first, last in ranges}
+        for obj in range_objs:
+            first = parse_address(obj['start_address'].split('/', 1)[0])[1]
+            last = parse_address(obj['end_address'].split('/', 1)[0])[1]
+            if (first, last) in wanted:
+                wanted.discard((first, last))
+            else:
+                self._delete(IP_RANGE, obj)
+        if wanted:
+            self._tag_id(TAG, create=True)
+        for first, last in sorted(wanted):
+            start, end = ('%s/%d' % (format_address(network.version, value), network.prefix_length) for value in (first, last))
+            body = dict(self.scope_fields(), **self.status_fields())
+            body.update(start_address=start, end_address=end, tags=[self.tag_ref(TAG)],
+                        description='pool %s (ipam.allocator)' % network.text())
+            self._create(RANGES, body, lambda start=start: _single(self._list(RANGES, dict(self.scope(), start_address=start))),
+                         'the IP range %s-%s' % (start, end))
 
     def _check_free(self, network, value, what):
         holder = self._holder(network, value)
@@ -688,12 +784,16 @@ class RemoteBackend(Backend):
         if (before['used'] or prefixes) and not force:
             raise PoolInUseError('Pool %r still holds %d IP address(es) and %d prefix(es) in %s; release them or set force: true'
                                  % (current.cidr, before['used'], prefixes, self.product))
-        if not check_mode:
+        if check_mode:
+            self._predict(DROP, current)
+        else:
             if force:
                 self._delete_ours_in(current.cidr)
             gateway = self._gateway(current.network)
             if gateway is not None:     # a setting of the pool, like its description: it goes with it
                 self._delete(ADDRESS, gateway[1])
+            for obj in current.range_objs:     # so are its IP ranges
+                self._delete(IP_RANGE, obj)
             try:
                 self.http.delete(current.path)
             except HttpError as exc:
@@ -785,22 +885,30 @@ class RemoteBackend(Backend):
         return self._holder(pool.network, value)
 
     def _allocate_next(self, pool, name, description, dns_name):
-        """POST to the prefix's available-ips: the server picks and creates the address atomically."""
+        """POST to the available-ips of the prefix (or of its IP ranges, in order): the server picks and creates the
+        address atomically."""
         body = self._new_body(ADDRESS, name, description, dns_name)
+        for path in self._available_ips_paths(pool):
+            obj = self._allocate_next_at(path, pool, name, body)
+            if obj is not None:
+                return obj
+        raise self._exhausted(pool)
+
+    def _allocate_next_at(self, path, pool, name, body):
+        """The object the server made at ``path``, or None when that prefix or range is full."""
         for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
-                obj = self._create(pool.path + 'available-ips/', body, lambda: self._find(ADDRESS, pool, name),
-                                   'the address of %r' % name)
+                obj = self._create(path, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name)
             except HttpError as exc:
                 if exc.status == 409:               # NetBox: full
-                    raise self._exhausted(pool) from None
+                    return None
                 if not self._lost_race(exc):
                     raise
                 if attempt < RACE_ATTEMPTS:
                     _pause(attempt)
                 continue
             if obj is None:                         # Nautobot: 204 when full
-                raise self._exhausted(pool)
+                return None
             value = parse_address(obj['address'].split('/', 1)[0])[1]
             reason = pool.settings.allowed_for_address(value)
             if reason is None:

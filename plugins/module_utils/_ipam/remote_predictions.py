@@ -26,7 +26,8 @@ from .addresses import parse_address, parse_network
 from .errors import IpamError
 from .model import ADDRESS, PREFIX, Record
 
-POOL = 'pool'       # a pool created, or given a gateway
+POOL = 'pool'       # a pool created, or given a gateway or ranges
+DROP = 'drop'       # a pool removed
 TAKE = 'take'       # a name holds an address or a prefix
 FREE = 'free'       # a name's address or prefix released
 
@@ -64,9 +65,10 @@ class Overlay:
     """The predictions of one server, folded in the order they were made."""
 
     def __init__(self, server, steps):
-        self.pools = {}         # cidr -> {'gateway': text or None, 'description': text or None}
+        self.pools = {}         # cidr -> {'gateway': ..., 'description': ..., 'ranges': [text] or None}, None: unchanged
         self._held = {}         # (kind, pool cidr) -> {name: Record or RELEASED}
         self._freed = {}        # (kind, pool cidr) -> {first: Record}: server objects released
+        self.dropped = set()    # pools removed (cidr)
         for step in steps:
             if not isinstance(step, dict) or step.get('server') != server:
                 continue
@@ -76,13 +78,21 @@ class Overlay:
                 continue    # a prediction that no longer parses is simply not used
 
     def __bool__(self):
-        return bool(self.pools or self._held or self._freed)
+        return bool(self.pools or self._held or self._freed or self.dropped)
 
     def _fold(self, step):
         operation, pool = step['operation'], str(step['pool'])
+        if operation == DROP:
+            self.pools.pop(pool, None)
+            self.dropped.add(pool)
+            for key in [key for key in list(self._held) + list(self._freed) if key[1] == pool]:
+                self._held.pop(key, None)
+                self._freed.pop(key, None)
+            return
         if operation == POOL:
-            known = self.pools.setdefault(pool, {'gateway': None, 'description': None})
-            for key in ('gateway', 'description'):
+            self.dropped.discard(pool)
+            known = self.pools.setdefault(pool, {'gateway': None, 'description': None, 'ranges': None})
+            for key in ('gateway', 'description', 'ranges'):
                 if step.get(key) is not None:
                     known[key] = step[key]
             return

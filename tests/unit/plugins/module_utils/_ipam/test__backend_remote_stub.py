@@ -65,6 +65,7 @@ def pool_routes(stub, tag_query=None, **prefix_fields):
     stub.add('GET', '/api/ipam/prefixes/', page(prefix(**prefix_fields)), query={'prefix': POOL})
     stub.add('GET', IPS, page(), query={'tag': 'gateway'})
     stub.add('GET', IPS, page(), query={'tags': 'gateway'})
+    stub.add('GET', '/api/ipam/ip-ranges/', page(), query={'parent': POOL})     # NetBox: the pool's IP ranges
     stub.add('GET', '/api/extras/tags/', page(TAG), query=tag_query)
 
 
@@ -202,6 +203,8 @@ def test_a_missing_tag_means_nothing_is_ours_yet_and_is_created_on_write(stub):
     stub.add('GET', IPS, Reply(400, {'tag': ['Select a valid choice. gateway is not one of the available choices.']}),
              query={'tag': 'gateway'})
     find_route(stub, Reply(400, {'tag': ['Select a valid choice. ipam-allocator is not one of the available choices.']}))
+    stub.add('GET', '/api/ipam/ip-ranges/', Reply(400, {'tag': ['Select a valid choice. ipam-allocator is not one of the '
+                                                                'available choices.']}), query={'parent': POOL})
     stub.add('GET', '/api/extras/tags/', page(), query={'slug': 'ipam-allocator'})
     stub.add('POST', '/api/extras/tags/', Reply(201, TAG))
     stub.add('POST', AVAILABLE, Reply(201, ip('10.0.0.1/24')))

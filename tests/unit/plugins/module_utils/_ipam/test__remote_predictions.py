@@ -15,6 +15,7 @@ import json
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.addresses import parse_address
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.model import ADDRESS, PREFIX, Record
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.remote_predictions import (
+    DROP,
     FREE,
     POOL,
     RELEASED,
@@ -80,8 +81,8 @@ def test_pools_and_child_prefixes():
         prediction(SERVER, POOL, '10.128.1.0/26', gateway='10.128.1.1', description=None),
         prediction(SERVER, POOL, '10.128.1.0/26', gateway=None, description='berlin office'),
     ])
-    assert overlay.pools == {'10.128.0.0/16': {'gateway': None, 'description': 'sites'},
-                             '10.128.1.0/26': {'gateway': '10.128.1.1', 'description': 'berlin office'}}
+    assert overlay.pools == {'10.128.0.0/16': {'gateway': None, 'description': 'sites', 'ranges': None},
+                             '10.128.1.0/26': {'gateway': '10.128.1.1', 'description': 'berlin office', 'ranges': None}}
     assert overlay.child_prefix('10.128.1.0/26').name == 'berlin'
     assert overlay.child_prefix('10.128.1.0/25') is None
     assert overlay.child_prefix('::a80:100/122') is None    # same integers, another family
@@ -96,3 +97,13 @@ def test_other_servers_and_damaged_steps_are_ignored():
     assert not overlay
     assert overlay.taken(ADDRESS, pool) == [] and overlay.pools == {}
     assert Overlay(SERVER, [take(pool, address('web01', '10.0.0.2'))])
+
+
+def test_a_dropped_pool_forgets_what_it_held_until_made_again():
+    pool = '10.0.0.0/24'
+    made = prediction(SERVER, POOL, pool, gateway='10.0.0.1', description=None)
+    overlay = Overlay(SERVER, [made, take(pool, address('web01', '10.0.0.2')), prediction(SERVER, DROP, pool)])
+    assert overlay.dropped == {pool} and overlay.pools == {} and overlay.taken(ADDRESS, pool) == []
+    assert overlay.holding(ADDRESS, pool, 'web01') is None
+    again = Overlay(SERVER, [made, prediction(SERVER, DROP, pool), made])
+    assert again.dropped == set() and again.pools[pool]['gateway'] == '10.0.0.1'
