@@ -226,7 +226,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         keyed_groups = self.get_option('keyed_groups')
         strict = self.get_option('strict')
         constructed = bool(compose or groups or keyed_groups)
-        inventory = self.inventory
+        # ansible-core 2.19 passes each value an inventory plugin sets through a visitor that copies every string
+        # to tag it with its origin: two thirds of the parse of a 10,000-allocation store. These values are plain
+        # data from the backend and stay untrusted (never templated) either way, so they are set on the inventory
+        # data itself; constructed variables and groups below still take ansible-core's path.
+        inventory = getattr(self.inventory, '__wrapped__', self.inventory)
         made_groups = {}
 
         for host, held in hosts.items():
