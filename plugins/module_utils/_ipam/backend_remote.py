@@ -745,7 +745,7 @@ class RemoteBackend(Backend):
 
     def _set_ranges(self, network, range_objs, ranges):
         """Make the pool's IP range objects exactly ``ranges`` ([(first, last)]): delete ours that go, create those that come."""
-        wanted = {(first, last) for first, last in ranges}
+        wanted = set(ranges)
         for obj in range_objs:
             first = parse_address(obj['start_address'].split('/', 1)[0])[1]
             last = parse_address(obj['end_address'].split('/', 1)[0])[1]
