@@ -306,7 +306,7 @@ def test_netbox_pool_ranges_are_ip_ranges(server, cidr, api):
         with pytest.raises(OutOfPoolError, match='outside the ranges'):
             backend.allocate(cidr, 'web04', address=host(cidr, 50))
         with pytest.raises(PoolInUseError, match=r"address %s held by 'web03' would fall outside" % host(cidr, 101)):
-            backend.ensure_pool({'name': cidr, 'cidr': cidr, 'ranges': [first, host(cidr, 100)]})
+            backend.ensure_pool({'name': cidr, 'cidr': cidr, 'ranges': [first, host(cidr, 99) + '-' + host(cidr, 100)]})
         # A wider second range: one object goes, one comes; the addresses stay.
         third = host(cidr, 100) + '-' + host(cidr, 104)
         widened = backend.ensure_pool({'name': cidr, 'cidr': cidr, 'ranges': [first, third]})
@@ -314,9 +314,33 @@ def test_netbox_pool_ranges_are_ip_ranges(server, cidr, api):
         assert sorted(obj['end_address'] for obj in api.list('api/ipam/ip-ranges/', parent=cidr)) == [
             host(cidr, 104) + '/24', host(cidr, 11) + '/24']
         assert backend.allocate(cidr, 'web04').after['address'] == host(cidr, 102)
+        # Check mode after a predicted change of ranges: held names keep their addresses, new ones come from the new ranges.
+        checking = Tasks(server, check_mode=True)
+        checking('ensure_pool', {'name': cidr, 'cidr': cidr, 'ranges': [first, host(cidr, 100) + '-' + host(cidr, 110)]})
+        assert not checking('allocate', cidr, 'web02').changed
+        assert checking('allocate', cidr, 'web05').after['address'] == host(cidr, 103)
+        assert set(checking.methods) == {'GET'}
+        # NetBox cannot hold a one-address IP range: refused before anything is written.
+        with pytest.raises(InvalidInputError, match='single address'):
+            backend.ensure_pool({'name': cidr, 'cidr': cidr, 'ranges': [first, host(cidr, 120)]})
+        assert len(api.list('api/ipam/ip-ranges/', parent=cidr)) == 2
         assert backend.remove_pool(cidr, force=True).changed
         assert api.list('api/ipam/ip-ranges/', parent=cidr) == []
         assert [obj['description'] for obj in api.ips_in(cidr)] == ['by hand']
+
+
+def test_netbox_ranges_of_a_nested_pool_are_not_its_parents(server, backend):
+    if server.name != 'netbox':
+        pytest.skip('Nautobot has no IP ranges')
+    parent, child = '10.230.0.0/16', '10.230.5.0/24'
+    pool(backend, parent)
+    assert backend.allocate_prefix(parent, 'site', prefix=child).changed
+    backend.ensure_pool({'name': child, 'cidr': child, 'parent': parent, 'ranges': ['10.230.5.10-10.230.5.20']})
+    assert backend.pools(child)[0]['ranges'] == ['10.230.5.10-10.230.5.20']
+    assert backend.pools(parent)[0]['ranges'] == []
+    assert backend.allocate(parent, 'host01').after['address'] == '10.230.0.1'
+    assert backend.allocate(child, 'host01').after['address'] == '10.230.5.10'
+    assert not backend.allocate(parent, 'host01').changed
 
 
 def test_prefix_allocation(backend, server, api):

@@ -105,6 +105,10 @@ def _without(intervals, first, last):
     return kept
 
 
+def _range_description(network):
+    return 'pool %s (ipam.allocator)' % network.text()
+
+
 def _range_text(obj):
     return '%s-%s' % (obj['start_address'].split('/', 1)[0], obj['end_address'].split('/', 1)[0])
 
@@ -134,14 +138,16 @@ class RemotePool:
     In check mode a pool may be only predicted (``obj`` None): made by an earlier check-mode task.
     """
 
-    __slots__ = ('settings', 'obj', 'gateway_on_server', 'range_objs')
+    __slots__ = ('settings', 'obj', 'gateway_on_server', 'range_objs', 'ranges_predicted')
 
-    def __init__(self, settings, obj, gateway_on_server=False, range_objs=()):
+    def __init__(self, settings, obj, gateway_on_server=False, range_objs=(), ranges_predicted=False):
         self.settings = settings
         self.obj = obj
         self.gateway_on_server = gateway_on_server
         #: the server's IP range objects that are the pool's ``ranges``, lowest first
         self.range_objs = list(range_objs)
+        #: check mode: an earlier task changed the ranges, so the server's range objects are not the pool's
+        self.ranges_predicted = ranges_predicted
 
     @property
     def predicted(self):
@@ -442,8 +448,8 @@ class RemoteBackend(Backend):
             settings = PoolSettings.from_params(
                 cidr, cidr, ranges=made['ranges'] if new_ranges else _range_texts(found.settings),
                 gateway=made['gateway'] if new_gateway else _gateway_text(found.settings), description=found.settings.description)
-            # With ranges of its own making the server's range objects are not the pool's: predicted as a whole.
-            return RemotePool(settings, None if new_ranges else found.obj, range_objs=() if new_ranges else found.range_objs)
+            return RemotePool(settings, found.obj, gateway_on_server=found.gateway_on_server,
+                              range_objs=() if new_ranges else found.range_objs, ranges_predicted=new_ranges)
         child = overlay.child_prefix(cidr)
         if not made and child is None:
             return None
@@ -473,10 +479,12 @@ class RemoteBackend(Backend):
         return self._pools[cidr]
 
     def _ranges_in(self, network):
-        """Our IP range objects inside ``network``: the pool's ranges, lowest first."""
+        """Our IP range objects made for the pool ``network`` (not those of pools nested in it), lowest first."""
         params = dict(self.scope(), parent=network.text(), **self.tag_filter(TAG))
         found = []
         for obj in self._list(RANGES, params):
+            if obj.get('description') != _range_description(network):
+                continue
             version, first = parse_address(obj['start_address'].split('/', 1)[0])
             last = parse_address(obj['end_address'].split('/', 1)[0])[1]
             if version == network.version and network.contains_block(first, last):
@@ -630,9 +638,10 @@ class RemoteBackend(Backend):
         overlay = self._overlay()
         taken = {record.first for record in overlay.taken(ADDRESS, pool.cidr)}
         allowed = pool.settings.allowed_for_address
-        if pool.predicted:     # not on the server as predicted: every address is free but those already there
+        if pool.predicted or pool.ranges_predicted:   # not on the server as predicted: free is what no object holds
             held = {parse_address(obj['address'].split('/', 1)[0])[1]
                     for obj in self._list(IPS, dict(self.scope(), **self.ips_in(pool.cidr)))}
+            held.difference_update(record.first for record in overlay.freed(ADDRESS, pool.cidr))
             free = []
             for value, high in pool.settings.address_space():
                 while value <= high and len(free) < count:
@@ -682,6 +691,11 @@ class RemoteBackend(Backend):
         description = _clean(params.get('description'))
         ranges = params.get('ranges') if self.ip_ranges else None     # None: leave the server's ranges as they are
         wanted = PoolSettings.from_params(cidr, cidr, ranges=ranges, gateway=params.get('gateway'), description=description)
+        for first, last in wanted.ranges:
+            if first == last:
+                raise InvalidInputError('Range %s of pool %s is a single address, which %s cannot hold as an IP range: '
+                                        'give a range of two addresses or more' % (format_address(network.version, first),
+                                                                                   cidr, self.product))
         if len(wanted.ranges) > 1:     # the server lists IP ranges lowest first
             wanted = PoolSettings.from_params(cidr, cidr, ranges=_range_texts(wanted), gateway=params.get('gateway'),
                                               description=description)
@@ -758,8 +772,7 @@ class RemoteBackend(Backend):
         for first, last in sorted(wanted):
             start, end = ('%s/%d' % (format_address(network.version, value), network.prefix_length) for value in (first, last))
             body = dict(self.scope_fields(), **self.status_fields())
-            body.update(start_address=start, end_address=end, tags=[self.tag_ref(TAG)],
-                        description='pool %s (ipam.allocator)' % network.text())
+            body.update(start_address=start, end_address=end, tags=[self.tag_ref(TAG)], description=_range_description(network))
             self._create(RANGES, body, lambda start=start: _single(self._list(RANGES, dict(self.scope(), start_address=start))),
                          'the IP range %s-%s' % (start, end))
 
@@ -780,7 +793,9 @@ class RemoteBackend(Backend):
         if current is None:
             return Outcome(False, None, None)
         before = self._pool_view(current)
-        prefixes = self._count(PREFIXES, dict(self.scope(), within=current.cidr))
+        overlay = self._overlay()
+        prefixes = (self._count(PREFIXES, dict(self.scope(), within=current.cidr))
+                    + len(overlay.taken(PREFIX, current.cidr)) - len(overlay.freed(PREFIX, current.cidr)))
         if (before['used'] or prefixes) and not force:
             raise PoolInUseError('Pool %r still holds %d IP address(es) and %d prefix(es) in %s; release them or set force: true'
                                  % (current.cidr, before['used'], prefixes, self.product))
@@ -847,7 +862,7 @@ class RemoteBackend(Backend):
             after = _updated(current, description, dns_name)
             changed = not current.same_as(after)
             if changed and check_mode:
-                self._predict(TAKE, found, after)
+                self._predict(TAKE, found, after, replaces=format_address(settings.version, current.first))
             elif changed:
                 body = self._key_fields(name, after.description)
                 body['dns_name'] = after.dns_name or ''
@@ -1059,7 +1074,7 @@ class RemoteBackend(Backend):
                 after = _updated(current, description, None)
                 changed = not current.same_as(after)
                 if changed and check_mode:
-                    self._predict(TAKE, found, after)
+                    self._predict(TAKE, found, after, replaces=record_view(settings, current)['prefix'])
                 elif changed:
                     self.http.patch('%s%s/' % (PREFIXES, current_obj['id']), self._key_fields(name, after.description))
                 return Outcome(changed, record_view(settings, current), record_view(settings, after))
@@ -1134,6 +1149,8 @@ class RemoteBackend(Backend):
         current_obj, current = self._current(PREFIX, found, self._check_name(name)) if name is not None else (None, None)
         if prefix is not None:
             child = parse_network(str(prefix), what='prefix')
+            if child.version != found.network.version:
+                raise OutOfPoolError('Prefix %s is not IPv%d like pool %r' % (prefix, found.network.version, found.cidr))
             predicted = self._overlay().holder_of(PREFIX, found.cidr, child.first)
             if name is not None:
                 if current is not None and (current.first, current.last) != (child.first, child.last):
@@ -1153,8 +1170,10 @@ class RemoteBackend(Backend):
             return Outcome(False, None, None)
         cidr = record_view(found.settings, current)['prefix']
         overlay = self._overlay()
-        addresses = self._count(IPS, dict(self.scope(), **self.ips_in(cidr))) + len(overlay.taken(ADDRESS, cidr))
-        children = self._count(PREFIXES, dict(self.scope(), within=cidr)) + len(overlay.taken(PREFIX, cidr))
+        addresses = (self._count(IPS, dict(self.scope(), **self.ips_in(cidr)))
+                     + len(overlay.taken(ADDRESS, cidr)) - len(overlay.freed(ADDRESS, cidr)))
+        children = (self._count(PREFIXES, dict(self.scope(), within=cidr))
+                    + len(overlay.taken(PREFIX, cidr)) - len(overlay.freed(PREFIX, cidr)))
         if (addresses or children) and not force:
             raise PoolInUseError('Prefix %s of pool %r holds %d IP address(es) and %d prefix(es); release them first '
                                  'or set force: true' % (cidr, found.cidr, addresses, children))

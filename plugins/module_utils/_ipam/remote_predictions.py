@@ -109,15 +109,17 @@ class Overlay:
             if replaced is not None:
                 freed[replaced.first] = replaced
         else:
+            # A release of what was only predicted frees nothing the server holds.
+            if not isinstance(held.get(record.name), Record):
+                freed[record.first] = record
             held[record.name] = RELEASED
-            freed[record.first] = record
 
     def holding(self, kind, pool, name):
         """The Record ``name`` was predicted to hold in ``pool``, RELEASED, or None when nothing was predicted."""
         return self._held.get((kind, pool), {}).get(name)
 
     def taken(self, kind, pool):
-        """Records predicted to be made in ``pool``."""
+        """Records predicted to be made in ``pool`` (with ``freed``, ``len(taken) - len(freed)`` is the net change)."""
         return [record for record in self._held.get((kind, pool), {}).values() if record is not RELEASED]
 
     def freed(self, kind, pool):

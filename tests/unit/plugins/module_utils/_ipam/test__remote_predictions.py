@@ -65,10 +65,18 @@ def test_takes_and_frees_fold_in_order():
     assert overlay.holding(ADDRESS, pool, 'web02').first == parse_address('10.0.0.3')[1]
     assert overlay.holding(ADDRESS, pool, 'web04') is None
     assert sorted(record.name for record in overlay.taken(ADDRESS, pool)) == ['web02', 'web03']
-    assert sorted(record.first for record in overlay.freed(ADDRESS, pool)) == [parse_address(text)[1] for text in ('10.0.0.2', '10.0.0.4')]
+    # web01's address was only predicted: releasing it frees nothing the server holds; web03's old one it does.
+    assert [record.first for record in overlay.freed(ADDRESS, pool)] == [parse_address('10.0.0.4')[1]]
+    assert len(overlay.taken(ADDRESS, pool)) - len(overlay.freed(ADDRESS, pool)) == 1     # web02: the net change
     assert overlay.holder_of(ADDRESS, pool, parse_address('10.0.0.3')[1])[0] == 'web02'
-    assert overlay.holder_of(ADDRESS, pool, parse_address('10.0.0.2')[1]) == (None, RELEASED)
+    assert overlay.holder_of(ADDRESS, pool, parse_address('10.0.0.4')[1]) == (None, RELEASED)
+    assert overlay.holder_of(ADDRESS, pool, parse_address('10.0.0.2')[1]) is None
     assert overlay.holder_of(ADDRESS, pool, parse_address('10.0.0.77')[1]) is None
+    # A release of what the server holds frees it; a new description of it changes no count.
+    held = Overlay(SERVER, [free(pool, address('old01', '10.0.0.9')),
+                            take(pool, address('old02', '10.0.0.8', 'new words'), replaces='10.0.0.8')])
+    assert held.holding(ADDRESS, pool, 'old01') is RELEASED and held.holding(ADDRESS, pool, 'old02').description == 'new words'
+    assert len(held.taken(ADDRESS, pool)) - len(held.freed(ADDRESS, pool)) == -1
     # Taken again after a release: no longer free.
     again = Overlay(SERVER, [free(pool, address('web01', '10.0.0.2')), take(pool, address('web09', '10.0.0.2'))])
     assert again.freed(ADDRESS, pool) == [] and again.holder_of(ADDRESS, pool, parse_address('10.0.0.2')[1])[0] == 'web09'
