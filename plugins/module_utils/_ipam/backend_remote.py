@@ -105,6 +105,11 @@ def _without(intervals, first, last):
     return kept
 
 
+def _address_value(text):
+    """The integer of an address as the server writes it (``10.0.0.5/24``)."""
+    return parse_address(text.split('/', 1)[0])[1]
+
+
 def _range_description(network):
     return 'pool %s (ipam.allocator)' % network.text()
 
@@ -381,7 +386,7 @@ class RemoteBackend(Backend):
     def _record(self, kind, obj, name=None):
         found, description = self._name_of(obj, name)
         if kind == ADDRESS:
-            value = parse_address(obj['address'].split('/', 1)[0])[1]
+            value = _address_value(obj['address'])
             return Record(ADDRESS, found, value, value, description, _clean(obj.get('dns_name')))
         network = parse_network(obj['prefix'], strict=False)
         return Record(PREFIX, found, network.first, network.last, description)
@@ -486,7 +491,7 @@ class RemoteBackend(Backend):
             if obj.get('description') != _range_description(network):
                 continue
             version, first = parse_address(obj['start_address'].split('/', 1)[0])
-            last = parse_address(obj['end_address'].split('/', 1)[0])[1]
+            last = _address_value(obj['end_address'])
             if version == network.version and network.contains_block(first, last):
                 found.append((first, obj))
         return [obj for _first, obj in sorted(found, key=lambda item: item[0])]
@@ -528,7 +533,7 @@ class RemoteBackend(Backend):
         params = dict(self.scope(), **self.ips_in(network.text()))
         params.update(self.tag_filter(GATEWAY_TAG))
         low, high = network.usable_bounds()
-        for obj in sorted(self._list(IPS, params), key=lambda obj: parse_address(obj['address'].split('/', 1)[0])[1]):
+        for obj in sorted(self._list(IPS, params), key=lambda obj: _address_value(obj['address'])):
             version, value = parse_address(obj['address'].split('/', 1)[0])
             if version == network.version and low <= value <= high:
                 return format_address(version, value), obj
@@ -538,11 +543,11 @@ class RemoteBackend(Backend):
         """IP address objects inside the prefix, except the gateway and placeholders on the network or broadcast address."""
         network = pool.network
         overlay = self._overlay()
-        predicted = len(overlay.taken(ADDRESS, pool.cidr)) - len(overlay.freed(ADDRESS, pool.cidr))
+        predicted = overlay.net_change(ADDRESS, pool.cidr)
         if pool.settings.ranges:    # only what its ranges hold counts (but the gateway)
             allowed = pool.settings.allowed_for_address
             held = self._list(IPS, dict(self.scope(), **self.ips_in(pool.cidr)))
-            return max(sum(1 for obj in held if allowed(parse_address(obj['address'].split('/', 1)[0])[1]) is None) + predicted, 0)
+            return max(sum(1 for obj in held if allowed(_address_value(obj['address'])) is None) + predicted, 0)
         used = self._count(IPS, dict(self.scope(), **self.ips_in(pool.cidr))) + predicted
         if pool.gateway_on_server:
             used -= 1
@@ -639,7 +644,7 @@ class RemoteBackend(Backend):
         taken = {record.first for record in overlay.taken(ADDRESS, pool.cidr)}
         allowed = pool.settings.allowed_for_address
         if pool.predicted or pool.ranges_predicted:   # not on the server as predicted: free is what no object holds
-            held = {parse_address(obj['address'].split('/', 1)[0])[1]
+            held = {_address_value(obj['address'])
                     for obj in self._list(IPS, dict(self.scope(), **self.ips_in(pool.cidr)))}
             held.difference_update(record.first for record in overlay.freed(ADDRESS, pool.cidr))
             free = []
@@ -652,7 +657,7 @@ class RemoteBackend(Backend):
         values = set()
         for path in self._available_ips_paths(pool):
             data = self.http.get(path, {'limit': count + 2 + len(taken)}).data or []
-            values.update(parse_address(item['address'].split('/', 1)[0])[1] for item in data)
+            values.update(_address_value(item['address']) for item in data)
             if len(values - taken) >= count + 2:
                 break
         values.update(record.first for record in overlay.freed(ADDRESS, pool.cidr))
@@ -761,8 +766,8 @@ class RemoteBackend(Backend):
         """Make the pool's IP range objects exactly ``ranges`` ([(first, last)]): delete ours that go, create those that come."""
         wanted = set(ranges)
         for obj in range_objs:
-            first = parse_address(obj['start_address'].split('/', 1)[0])[1]
-            last = parse_address(obj['end_address'].split('/', 1)[0])[1]
+            first = _address_value(obj['start_address'])
+            last = _address_value(obj['end_address'])
             if (first, last) in wanted:
                 wanted.discard((first, last))
             else:
@@ -795,7 +800,7 @@ class RemoteBackend(Backend):
         before = self._pool_view(current)
         overlay = self._overlay()
         prefixes = (self._count(PREFIXES, dict(self.scope(), within=current.cidr))
-                    + len(overlay.taken(PREFIX, current.cidr)) - len(overlay.freed(PREFIX, current.cidr)))
+                    + overlay.net_change(PREFIX, current.cidr))
         if (before['used'] or prefixes) and not force:
             raise PoolInUseError('Pool %r still holds %d IP address(es) and %d prefix(es) in %s; release them or set force: true'
                                  % (current.cidr, before['used'], prefixes, self.product))
@@ -924,7 +929,7 @@ class RemoteBackend(Backend):
                 continue
             if obj is None:                         # Nautobot: 204 when full
                 return None
-            value = parse_address(obj['address'].split('/', 1)[0])[1]
+            value = _address_value(obj['address'])
             reason = pool.settings.allowed_for_address(value)
             if reason is None:
                 return obj
@@ -1171,9 +1176,9 @@ class RemoteBackend(Backend):
         cidr = record_view(found.settings, current)['prefix']
         overlay = self._overlay()
         addresses = (self._count(IPS, dict(self.scope(), **self.ips_in(cidr)))
-                     + len(overlay.taken(ADDRESS, cidr)) - len(overlay.freed(ADDRESS, cidr)))
+                     + overlay.net_change(ADDRESS, cidr))
         children = (self._count(PREFIXES, dict(self.scope(), within=cidr))
-                    + len(overlay.taken(PREFIX, cidr)) - len(overlay.freed(PREFIX, cidr)))
+                    + overlay.net_change(PREFIX, cidr))
         if (addresses or children) and not force:
             raise PoolInUseError('Prefix %s of pool %r holds %d IP address(es) and %d prefix(es); release them first '
                                  'or set force: true' % (cidr, found.cidr, addresses, children))

@@ -119,12 +119,16 @@ class Overlay:
         return self._held.get((kind, pool), {}).get(name)
 
     def taken(self, kind, pool):
-        """Records predicted to be made in ``pool`` (with ``freed``, ``len(taken) - len(freed)`` is the net change)."""
+        """Records predicted to be made in ``pool``."""
         return [record for record in self._held.get((kind, pool), {}).values() if record is not RELEASED]
 
     def freed(self, kind, pool):
         """Records predicted to be released in ``pool``: on the server still, free in the real run."""
         return list(self._freed.get((kind, pool), {}).values())
+
+    def net_change(self, kind, pool):
+        """How many more objects of ``kind`` ``pool`` holds on the server once the predictions are made."""
+        return len(self.taken(kind, pool)) - len(self.freed(kind, pool))
 
     def holder_of(self, kind, pool, first):
         """(name, Record) predicted to hold ``first`` in ``pool``; (None, RELEASED) when it was released; else None."""
