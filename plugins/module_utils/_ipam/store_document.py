@@ -13,10 +13,9 @@ sees the store as before or as after a change, never half of it.
 
 from __future__ import annotations
 
-import json
 import os
 
-from . import yaml_codec
+from . import json_codec, yaml_codec
 from .errors import StoreError
 from .locking import FileLock
 from .state import DocumentState
@@ -199,12 +198,12 @@ class JsonStore(DocumentStore):
 
     def decode(self, text):
         try:
-            return json.loads(text)
+            return json_codec.load(text)
         except ValueError as exc:
             raise StoreError('Store %s is not valid JSON (%s); it was left untouched' % (self.path, exc)) from None
 
     def encode(self, data, known=None):
-        return json.dumps(data, ensure_ascii=False, separators=(',', ':')) + '\n'
+        return json_codec.dump(data, known)
 
 
 class YamlStore(DocumentStore):
