@@ -15,10 +15,19 @@ uniqueness across forks.  This is the one place an ``IpamError`` becomes an
 
 from __future__ import annotations
 
+import sys
+
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
+from ansible.utils.plugin_docs import merge_fragment
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    yaml = None
 
 from ansible_collections.ipam.allocator.plugins.plugin_utils._bytecode import import_compiled
 
@@ -30,7 +39,73 @@ from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend impor
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError  # noqa: E402
 
 
+_COLLECTION_PACKAGE = 'ansible_collections.ipam.allocator'
+_OWN_FRAGMENT = 'ipam.allocator.'
+
+
+def plugin_fqcn(module_name):
+    """``ansible_collections.ipam.allocator.plugins.lookup.next_ip`` -> ``ipam.allocator.next_ip``."""
+    parts = module_name.split('.')
+    return '.'.join(parts[1:3] + parts[5:])
+
+
+def option_definitions(documentation):
+    """The options of a plugin's DOCUMENTATION with its doc fragments merged, parsed by libyaml; None when that won't do.
+
+    It merges fragments as ansible-core's ``add_fragments`` does. Only this collection's fragments
+    are resolved here, and a template in the text needs ansible-core's trusted parse: both give None.
+    """
+    loader = getattr(yaml, 'CSafeLoader', None)
+    if loader is None or '{{' in documentation:
+        return None
+    try:
+        doc = yaml.load(documentation, Loader=loader)  # noqa: S506 - CSafeLoader is a safe loader
+        fragments = doc.get('extends_documentation_fragment') or []
+        if isinstance(fragments, str):
+            fragments = fragments.split(',')
+        options = doc.get('options') or {}
+        for slug in fragments:
+            slug = slug.strip()
+            if not slug.startswith(_OWN_FRAGMENT):
+                return None
+            module_name, _dot, variable = slug[len(_OWN_FRAGMENT):].partition('.')
+            package = _COLLECTION_PACKAGE + '.plugins.doc_fragments'
+            import_compiled((module_name,), package)
+            text = getattr(sys.modules['%s.%s' % (package, module_name)].ModuleDocFragment, (variable or 'documentation').upper())
+            if '{{' in text:
+                return None
+            merge_fragment(options, yaml.load(text, Loader=loader).get('options') or {})  # noqa: S506
+    except (yaml.YAMLError, AttributeError, ImportError, KeyError, TypeError):
+        return None
+    return options if isinstance(options, dict) else None
+
+
+def register_option_definitions(plugin_type, module_name, documentation):
+    """Hand ansible-core a plugin's option definitions before it parses them itself.
+
+    ansible-core loads a lookup in each forked worker, one per host and task, and there
+    parses its documentation and doc fragments with a pure-Python YAML constructor to learn
+    its options: about 6 ms a task, more than the allocation. Parsed by libyaml and merged the
+    same way, the definitions are the same (the unit tests compare them), and ansible-core,
+    finding them registered, skips its own parse.
+    """
+    # ansible-core keys them by the plugin's resolved name: its Python module name in 2.19, its FQCN before.
+    names = [name for name in (module_name, plugin_fqcn(module_name))
+             if not C.config.has_configuration_definition(plugin_type, name)]
+    options = option_definitions(documentation) if names else None
+    if options is not None:
+        for name in names:
+            C.config.initialize_plugin_configuration_definitions(plugin_type, name, options)
+
+
 class IpamLookup(LookupBase):
+
+    def __init_subclass__(cls, **kwargs):
+        """A lookup module defines its class after DOCUMENTATION, and before ansible-core reads its options."""
+        super().__init_subclass__(**kwargs)
+        documentation = getattr(sys.modules.get(cls.__module__), 'DOCUMENTATION', None)
+        if isinstance(documentation, str) and cls.__module__.startswith(_COLLECTION_PACKAGE + '.plugins.lookup.'):
+            register_option_definitions('lookup', cls.__module__, documentation)
 
     def lookup_terms(self, backend, terms, check_mode):
         """Return the list of results for ``terms``; subclasses implement it."""

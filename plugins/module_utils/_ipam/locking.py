@@ -23,6 +23,7 @@ import time
 from .errors import StoreError, StoreLockTimeoutError
 
 _IDENTITY = (None, None)
+_STAMP_WIDTH = 256
 
 
 def _identity():
@@ -70,15 +71,16 @@ class FileLock:
                     'Timed out after %ss waiting for the lock %s, held by %s. '
                     'Wait for it to finish, or raise lock_timeout.' % (self.timeout, self.path, holder))
             time.sleep(min(pause, remaining))
-            pause = min(pause * 1.5, 0.005)
-        stamp = '%s since %s\n' % (_identity(), time.strftime('%Y-%m-%dT%H:%M:%S%z'))
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, stamp.encode('utf-8'), 0)
+            pause = min(pause * 1.5, 0.002)
+        # Overwritten in place at a fixed width, never truncated: a truncate is a journalled
+        # metadata change that waits behind other writers' fsyncs, inside the critical section.
+        stamp = ('%s since %s' % (_identity(), time.strftime('%Y-%m-%dT%H:%M:%S%z'))).encode('utf-8')[:_STAMP_WIDTH - 1]
+        os.pwrite(self._fd, stamp.ljust(_STAMP_WIDTH - 1) + b'\n', 0)
         return self
 
     def _holder(self):
         try:
-            text = os.pread(self._fd, 512, 0).decode('utf-8', 'replace').strip()
+            text = os.pread(self._fd, _STAMP_WIDTH, 0).decode('utf-8', 'replace').strip()
         except OSError:
             text = ''
         return text or 'another process (it has not said who it is yet)'

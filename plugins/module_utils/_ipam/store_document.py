@@ -38,7 +38,8 @@ class Transaction:
         self.committed = False
 
     def commit(self):
-        self.store.persist(self.state)
+        # The directory is synced once the lock is released (see _Locked.__exit__).
+        self.store.persist(self.state, sync=False)
         self.committed = True
 
 
@@ -115,8 +116,11 @@ class DocumentStore(Store):
         """
         return _Locked(self, snapshot)
 
-    def persist(self, state):
+    def persist(self, state, sync=True):
+        """Write ``state``; durable on return unless ``sync`` is false (then call ``sync_directory``)."""
         atomic_write(self.path, self.encode(state.to_data(), state.known).encode('utf-8'))
+        if sync:
+            sync_directory(self.path)
 
 
 class _ReadOnly:
@@ -135,24 +139,34 @@ class _Locked:
         self._store = store
         self._snapshot = snapshot
         self._lock = store.lock()
+        self._transaction = None
 
     def __enter__(self):
         self._lock.__enter__()
         try:
             snapshot = self._snapshot
             if snapshot is not None and snapshot.identity is not None and snapshot.identity == self._store._identity():
-                return Transaction(self._store, snapshot)
-            return Transaction(self._store, self._store.load())
+                self._transaction = Transaction(self._store, snapshot)
+            else:
+                self._transaction = Transaction(self._store, self._store.load())
+            return self._transaction
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
 
     def __exit__(self, *exc_info):
-        return self._lock.__exit__(*exc_info)
+        self._lock.__exit__(*exc_info)
+        if self._transaction.committed:
+            # The rename is made durable after the lock is released, so the next writer does
+            # not wait for this fsync. The caller still returns only once it is durable; a
+            # writer that read the new file before then writes it again with its own change
+            # and syncs the same directory, so nothing acknowledged can be lost.
+            sync_directory(self._store.path)
+        return False
 
 
 def atomic_write(path, payload):
-    """Replace ``path`` by ``payload`` so that a crash leaves the old or the new file.
+    """Replace ``path`` by ``payload`` so that a crash leaves the old or the new file (``sync_directory`` makes it durable).
 
     Only called under the store's lock, so one fixed temporary name is safe, and
     a temporary left by a killed writer is simply overwritten.
@@ -186,7 +200,11 @@ def atomic_write(path, payload):
         except OSError:
             pass
         raise StoreError('Cannot write store %s: %s; the store was left as it was' % (path, exc.strerror)) from None
-    directory_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+def sync_directory(path):
+    """Make the last rename into ``path``'s directory durable."""
+    directory_fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.fsync(directory_fd)
     finally:
