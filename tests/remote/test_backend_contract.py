@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend_remote import TAG
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
     ConflictError,
     InvalidInputError,
@@ -432,3 +433,33 @@ def test_bad_token_is_a_clear_error(server):
         with pytest.raises(Exception) as caught:
             backend.pools('10.0.0.0/24')
     assert 'check the token' in str(caught.value) and '0123456789abcdef' not in str(caught.value)
+
+
+def test_allocations_name_their_tag_and_make_it_when_it_is_missing(server, api, cidr):
+    with load_backend(server.options) as maker:
+        pool(maker, cidr)
+    tag_filter = {'tags': TAG} if api.nautobot else {'tag': TAG}
+    # No tag (never made, or deleted by someone): the first allocation, its POST refused for the tag, makes it once.
+    for tag in api.list('api/extras/tags/', **({'name': TAG} if api.nautobot else {'slug': TAG})):
+        assert api.delete('api/extras/tags/%s/' % tag['id']).status_code == 204
+    def allocate_in_a_fresh_backend(name):
+        paths = []
+        with load_backend(server.options) as fresh:
+            original = fresh.http.request
+
+            def request(method, path, **kwargs):
+                paths.append((method, path.split('?', 1)[0]))
+                return original(method, path, **kwargs)
+
+            fresh.http.request = request
+            return fresh.allocate(cidr, name), paths
+
+    first, paths = allocate_in_a_fresh_backend('web01')
+    assert first.changed and paths.count(('POST', 'api/extras/tags/')) == 1
+    # With the tag there, a task never looks the tag up: its filter and its reference use the tag's name.
+    second, paths = allocate_in_a_fresh_backend('web02')
+    assert second.changed and not [entry for entry in paths if 'tags' in entry[1]]
+    assert sorted(obj['address'].split('/')[0] for obj in api.ips_in(cidr, **tag_filter)) == [
+        first.after['address'], second.after['address']]
+    with load_backend(server.options) as rerun:
+        assert not rerun.allocate(cidr, 'web01').changed

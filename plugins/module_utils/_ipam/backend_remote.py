@@ -79,6 +79,11 @@ def _clean(value):
     return value or None
 
 
+def _tags_refused(exc):
+    """True when the server refused a write only for its ``tags`` (NetBox and Nautobot: a named tag that does not exist)."""
+    return exc.status == 400 and isinstance(exc.data, dict) and set(exc.data) == {'tags'}
+
+
 def _single(data):
     if isinstance(data, list):
         return data[0] if data else None
@@ -293,10 +298,17 @@ class RemoteBackend(Backend):
 
     def _create(self, path, body, find, what):
         """POST ``body``; when the answer is lost, ``find()`` tells whether it landed before asking again."""
+        tag_made = False
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 return _single(self.http.post(path, body).data)
             except HttpError as exc:
+                if not tag_made and body.get('tags') and _tags_refused(exc):
+                    # New objects name their tag instead of looking its id up first; the one request
+                    # saved per task costs one failed POST the first time the tag is missing.
+                    self._tag_id(TAG, create=True)
+                    tag_made = True
+                    continue
                 if not exc.transient:
                     raise
                 try:
@@ -847,7 +859,6 @@ class RemoteBackend(Backend):
         return self._describe(ADDRESS, found[0]) if found else None
 
     def _new_body(self, kind, name, description, dns_name=None):
-        self._tag_id(TAG, create=True)
         body = dict(self.status_fields())
         body['tags'] = [self.tag_ref(TAG)]
         body.update(self._key_fields(name, description))

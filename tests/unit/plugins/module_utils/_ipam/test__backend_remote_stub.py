@@ -207,9 +207,12 @@ def test_a_missing_tag_means_nothing_is_ours_yet_and_is_created_on_write(stub):
                                                                 'available choices.']}), query={'parent': POOL})
     stub.add('GET', '/api/extras/tags/', page(), query={'slug': 'ipam-allocator'})
     stub.add('POST', '/api/extras/tags/', Reply(201, TAG))
-    stub.add('POST', AVAILABLE, Reply(201, ip('10.0.0.1/24')))
+    # The allocation names its tag; the server refuses the unknown tag, which is then made, and the POST repeated.
+    stub.add('POST', AVAILABLE, Reply(400, {'tags': ["Related object not found using the provided attributes: "
+                                                     "{'slug': 'ipam-allocator'}"]}), Reply(201, ip('10.0.0.1/24')))
     assert netbox(stub).allocate(POOL, 'web01').after['address'] == '10.0.0.1'
     assert stub.calls('POST', '/api/extras/tags/')[0].body['slug'] == 'ipam-allocator'
+    assert [call.body['tags'] for call in stub.calls('POST', AVAILABLE)] == [[{'slug': 'ipam-allocator'}]] * 2
 
 
 def test_unknown_pool_names_the_prefix_and_the_vrf(stub):
