@@ -442,6 +442,7 @@ def test_allocations_name_their_tag_and_make_it_when_it_is_missing(server, api, 
     # No tag (never made, or deleted by someone): the first allocation, its POST refused for the tag, makes it once.
     for tag in api.list('api/extras/tags/', **({'name': TAG} if api.nautobot else {'slug': TAG})):
         assert api.delete('api/extras/tags/%s/' % tag['id']).status_code == 204
+
     def allocate_in_a_fresh_backend(name):
         paths = []
         with load_backend(server.options) as fresh:
