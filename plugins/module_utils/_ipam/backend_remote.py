@@ -298,16 +298,19 @@ class RemoteBackend(Backend):
 
     def _create(self, path, body, find, what):
         """POST ``body``; when the answer is lost, ``find()`` tells whether it landed before asking again."""
+        attempt = 0
         tag_made = False
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        while True:
+            attempt += 1
             try:
                 return _single(self.http.post(path, body).data)
             except HttpError as exc:
-                if not tag_made and body.get('tags') and _tags_refused(exc):
+                if not tag_made and body.get('tags') == [self.tag_ref(TAG)] and _tags_refused(exc):
                     # New objects name their tag instead of looking its id up first; the one request
                     # saved per task costs one failed POST the first time the tag is missing.
                     self._tag_id(TAG, create=True)
                     tag_made = True
+                    attempt -= 1    # not an attempt lost to the server
                     continue
                 if not exc.transient:
                     raise
@@ -319,10 +322,9 @@ class RemoteBackend(Backend):
                                     exc.status, exc.data) from None
                 if landed is not None:
                     return landed
-                if attempt == WRITE_ATTEMPTS:
+                if attempt >= WRITE_ATTEMPTS:
                     raise
                 _pause(attempt + 3)
-        raise AssertionError('unreachable')
 
     def _tag_id(self, tag, create=False):
         if tag in self._tag_ids:

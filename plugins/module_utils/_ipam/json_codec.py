@@ -65,18 +65,55 @@ def _read_lines(text):
             if not line.endswith(','):
                 raise _NotLayout()
             line = line[:-1]
-        name, end = _DECODER.raw_decode(line)
-        if not isinstance(name, str) or line[end:end + 1] != ':':
-            raise _NotLayout()
-        # json.loads takes the whole rest of the line, so a line that is not exactly one value is refused.
-        value_text = line[end + 1:]
-        pool = json.loads(value_text)
+        name, end = _key(line, 0)
+        pool = _read_pool(line, end + 1)
         pools[name] = pool
         if isinstance(pool, dict):
-            known[name] = (pool, value_text)
+            known[name] = (pool, line[end + 1:])
         else:
             known.pop(name, None)
     return data
+
+
+def _key(line, index):
+    """The key string at ``line[index:]`` and the index of the colon after it."""
+    key, end = _DECODER.raw_decode(line, index)
+    if not isinstance(key, str) or line[end:end + 1] != ':':
+        raise _NotLayout()
+    return key, end
+
+
+def _read_pool(line, index):
+    """The value at ``line[index:]``, which must end the line, with a pool's keys read one by one.
+
+    Each value is parsed by the C scanner. Reading a pool's own keys here (there are only a
+    few) is what shows a repeated key, which json.loads resolves by position and value in
+    ways a spliced append could get wrong: such a line is left to json.loads.
+    """
+    if line[index:index + 1] != '{':
+        value, end = _DECODER.raw_decode(line, index)
+        if end != len(line):
+            raise _NotLayout()
+        return value
+    pool = {}
+    index += 1
+    if line[index:index + 1] == '}':
+        index += 1
+    else:
+        while True:
+            key, index = _key(line, index)
+            if key in pool:
+                raise _NotLayout()
+            pool[key], index = _DECODER.raw_decode(line, index + 1)
+            separator = line[index:index + 1]
+            index += 1
+            if separator == '}':
+                break
+            if separator != ',':
+                raise _NotLayout()
+    if index != len(line):
+        raise _NotLayout()
+    return pool
 
 
 def load(text):

@@ -75,7 +75,11 @@ class FileLock:
         # Overwritten in place at a fixed width, never truncated: a truncate is a journalled
         # metadata change that waits behind other writers' fsyncs, inside the critical section.
         stamp = ('%s since %s' % (_identity(), time.strftime('%Y-%m-%dT%H:%M:%S%z'))).encode('utf-8')[:_STAMP_WIDTH - 1]
-        os.pwrite(self._fd, stamp.ljust(_STAMP_WIDTH - 1) + b'\n', 0)
+        try:
+            os.pwrite(self._fd, stamp.ljust(_STAMP_WIDTH - 1) + b'\n', 0)
+        except OSError as exc:
+            self._close()
+            raise StoreError('Cannot write the lock file %s: %s' % (self.path, exc.strerror)) from None
         return self
 
     def _holder(self):

@@ -289,7 +289,7 @@ class DocumentState(StoreState):
 
     def __init__(self, data, origin):
         self._origin = origin
-        self.identity = None  # the store file's (inode, size, mtime) when read; set by the store
+        self.raw = None       # the store file's bytes as read (None: no file); set by the store
         self.known = None     # the text of items as read, which the YAML writer reuses; set by the store
         if data is None:
             data = {'version': STORE_VERSION, 'pools': {}}

@@ -72,27 +72,19 @@ class DocumentStore(Store):
         raise NotImplementedError
 
     def _read_bytes(self):
-        """The file's bytes and identity (inode, size, mtime), or (None, None) when it does not exist."""
+        """The file's bytes, or None when it does not exist."""
         try:
             with open(self.path, 'rb') as handle:
-                status = os.fstat(handle.fileno())
-                return handle.read(), (status.st_ino, status.st_size, status.st_mtime_ns)
-        except FileNotFoundError:
-            return None, None
-        except OSError as exc:
-            raise StoreError('Cannot read store %s: %s' % (self.path, exc.strerror)) from None
-
-    def _identity(self):
-        try:
-            status = os.stat(self.path)
+                return handle.read()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StoreError('Cannot read store %s: %s' % (self.path, exc.strerror)) from None
-        return status.st_ino, status.st_size, status.st_mtime_ns
 
-    def load(self):
-        raw, identity = self._read_bytes()
+    def load(self, raw=None):
+        """The store's state, from ``raw`` (its bytes read already) or read now."""
+        if raw is None:
+            raw = self._read_bytes()
         if raw is None or not raw.strip():
             state = DocumentState(None, self.path)
         else:
@@ -102,17 +94,18 @@ class DocumentStore(Store):
                 raise StoreError('Store %s is not UTF-8 text (%s); it was left untouched' % (self.path, exc)) from None
             state = DocumentState(data, self.path)
             state.known = getattr(data, 'known', None)
-        state.identity = identity
+        state.raw = raw
         return state
 
     def reading(self):
         return _ReadOnly(self.load())
 
     def writing(self, snapshot=None):
-        """Lock and read the store; ``snapshot`` (a state read earlier) is reused if the file has not changed since.
+        """Lock and read the store; ``snapshot`` (a state read earlier) is reused if the file still holds the same bytes.
 
-        Every write replaces the file (a new inode), so an unchanged identity means
-        nothing was written in between: the snapshot is the store as it is now.
+        The bytes are compared, not the inode, size and mtime: a file system reuses a freed
+        inode at once and mtime moves in clock ticks, so two writes in between could leave
+        those as they were (reading the bytes again costs far less than parsing them).
         """
         return _Locked(self, snapshot)
 
@@ -144,11 +137,12 @@ class _Locked:
     def __enter__(self):
         self._lock.__enter__()
         try:
+            raw = self._store._read_bytes()
             snapshot = self._snapshot
-            if snapshot is not None and snapshot.identity is not None and snapshot.identity == self._store._identity():
+            if snapshot is not None and snapshot.raw == raw:
                 self._transaction = Transaction(self._store, snapshot)
             else:
-                self._transaction = Transaction(self._store, self._store.load())
+                self._transaction = Transaction(self._store, self._store.load(raw))
             return self._transaction
         except BaseException:
             self._lock.__exit__(None, None, None)

@@ -287,3 +287,20 @@ def test_names_the_server_cannot_keep_are_refused(stub):
     with pytest.raises(InvalidInputError, match='key_field'):
         backend.allocate(POOL, 'web01 | eth0')
     assert not stub.calls('POST')
+
+
+def test_making_a_missing_tag_does_not_use_up_a_write_attempt(stub, quick_pauses):
+    stub.add('GET', '/api/ipam/prefixes/', page(prefix()), query={'prefix': POOL})
+    stub.add('GET', IPS, Reply(400, {'tag': ['Select a valid choice. gateway is not one of the available choices.']}),
+             query={'tag': 'gateway'})
+    find_route(stub, Reply(400, {'tag': ['Select a valid choice. ipam-allocator is not one of the available choices.']}))
+    stub.add('GET', '/api/ipam/ip-ranges/', Reply(400, {'tag': ['Select a valid choice. ipam-allocator is not one of the '
+                                                                'available choices.']}), query={'parent': POOL})
+    stub.add('GET', '/api/extras/tags/', page(), query={'slug': 'ipam-allocator'})
+    stub.add('POST', '/api/extras/tags/', Reply(201, TAG))
+    # Two answers lost on the way (nothing landed), then the tag refused, then made: all within the write attempts.
+    stub.add('POST', AVAILABLE, Reply(503, {'detail': 'Service Unavailable'}), Reply(503, {'detail': 'Service Unavailable'}),
+             Reply(400, {'tags': ["Related object not found using the provided attributes: {'slug': 'ipam-allocator'}"]}),
+             Reply(201, ip('10.0.0.1/24')))
+    assert netbox(stub).allocate(POOL, 'web01').after['address'] == '10.0.0.1'
+    assert len(stub.calls('POST', AVAILABLE)) == 4 and len(stub.calls('POST', '/api/extras/tags/')) == 1

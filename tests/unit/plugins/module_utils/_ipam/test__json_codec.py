@@ -84,21 +84,29 @@ def test_rewrite_after_changes_matches_a_full_encode(document, data):
 
 
 def test_unchanged_pools_are_written_back_as_read_and_appends_are_spliced():
-    # Text the writer would not produce (spaces, key order), so reuse is visible in the output.
+    # Escapes the writer would not produce (it writes "é" and "/"), so reuse is visible in the output.
+    pool_a = '{"cidr":"10.0.0.0\\/24","description":"caf\\u00e9","addresses":[{"name":"x","address":"10.0.0.1"}]}'
     text = ('{"version":1,"pools":{\n'
-            '"a":{ "cidr": "10.0.0.0/24", "addresses": [{"name": "x", "address": "10.0.0.1"}]},\n'
+            '"a":%s,\n'
             '"b":{"cidr":"10.1.0.0/24","addresses":[]}\n'
-            '}}\n')
+            '}}\n' % pool_a)
     read = json_codec.load(text)
     pools = read['pools']
+    assert pools['a']['description'] == 'caf\u00e9' and sorted(read.known) == ['a', 'b']
     grown = {'cidr': '10.1.0.0/24', 'addresses': [{'name': 'y', 'address': '10.1.0.1'}]}
     written = json_codec.dump({'version': 1, 'pools': {'a': pools['a'], 'b': grown}}, read.known)
-    assert written.split('\n')[1] == '"a":{ "cidr": "10.0.0.0/24", "addresses": [{"name": "x", "address": "10.0.0.1"}]},'
+    assert written.split('\n')[1] == '"a":%s,' % pool_a
     assert written.split('\n')[2] == '"b":{"cidr":"10.1.0.0/24","addresses":[{"name":"y","address":"10.1.0.1"}]}'
     appended = dict(pools['a'], addresses=pools['a']['addresses'] + [{'name': 'z', 'address': '10.0.0.2'}])
     written = json_codec.dump({'version': 1, 'pools': {'a': appended}}, read.known)
-    assert written.split('\n')[1] == ('"a":{ "cidr": "10.0.0.0/24", "addresses": [{"name": "x", "address": "10.0.0.1"}'
-                                      ',{"name":"z","address":"10.0.0.2"}]}')
+    assert written.split('\n')[1] == '"a":%s,{"name":"z","address":"10.0.0.2"}]}' % pool_a[:-2]
+
+
+def test_text_with_white_space_is_read_by_json_loads_and_written_compactly():
+    text = '{"version":1,"pools":{\n"a":{ "cidr": "10.0.0.0/24"}\n}}\n'
+    read = json_codec.load(text)
+    assert read == json.loads(text) and getattr(read, 'known', None) is None
+    assert json_codec.dump(read).split('\n')[1] == '"a":{"cidr":"10.0.0.0/24"}'
 
 
 def test_a_pool_whose_settings_changed_is_encoded_again():
@@ -121,3 +129,16 @@ def test_compact_store_of_an_older_version_is_read_and_rewritten_in_the_layout(t
     assert load_backend({'store': str(path)}).allocate('lab', 'web03').after['address'] == '10.0.0.3'
     assert [item['name'] for item in json.loads(path.read_text(encoding='utf-8'))['pools']['lab']['addresses']] == [
         'web01', 'web02', 'web03']
+
+
+def test_a_pool_with_a_repeated_key_is_read_as_json_loads_reads_it_and_never_spliced():
+    # json.loads keeps a repeated key at its first place with its last value, so "addresses" looks last
+    # while the line ends with "reserved": an append spliced before the closing "]}" would land in "reserved".
+    text = ('{"version":1,"pools":{\n"lab":{"cidr":"10.0.0.0/24","reserved":["10.0.0.200"],'
+            '"addresses":[{"name":"a","address":"10.0.0.5"}],"reserved":["10.0.0.250"]}\n}}\n')
+    read = json_codec.load(text)
+    assert read == json.loads(text)
+    pool = read['pools']['lab']
+    grown = dict(pool, addresses=pool['addresses'] + [{'name': 'b', 'address': '10.0.0.6'}])
+    data = {'version': 1, 'pools': {'lab': grown}}
+    assert json.loads(json_codec.dump(data, getattr(read, 'known', None))) == data

@@ -16,6 +16,7 @@ import yaml
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import InvalidInputError, StoreError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.model import ADDRESS
 
 
 def populate(backend):
@@ -142,3 +143,29 @@ def test_json_store_is_plain_json(tmp_path):
     data = json.load(open(path, encoding='utf-8'))
     assert data['pools']['lab']['addresses'][0] == {'name': 'web01', 'address': '10.0.0.10', 'description': 'yes',
                                                     'dns_name': 'web01.example.com'}
+
+
+@pytest.mark.parametrize('extension', ['yml', 'json'])
+def test_a_snapshot_is_reused_only_while_the_store_holds_the_same_bytes(tmp_path, extension):
+    path = tmp_path / ('store.' + extension)
+    backend = load_backend({'store': str(path)})
+    backend.ensure_pool({'name': 'lab', 'cidr': '10.0.0.0/24'})
+    backend.allocate('lab', 'web01')
+    store = backend.store
+    snapshot = store.load()
+    # Another writer changed the store, yet inode, size and mtime are as they were (a freed inode is
+    # reused at once, two writes fall in one clock tick): here, web01's line becomes web02's in place.
+    before = os.stat(path)
+    changed = path.read_bytes().replace(b'web01', b'web02')
+    with open(path, 'r+b') as handle:
+        handle.write(changed)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    with store.writing(snapshot=snapshot) as transaction:
+        assert transaction.state is not snapshot
+        space = transaction.state.space('lab')
+        assert space.named(ADDRESS, 'web01') is None and space.named(ADDRESS, 'web02') is not None
+    current = store.load()
+    with store.writing(snapshot=current) as transaction:
+        assert transaction.state is current
