@@ -5,6 +5,9 @@
 
 Cases, interleaved round by round so machine noise hits them alike, each on a fresh store:
 - ``set_fact`` from a constant: the baseline, Ansible's own cost per host-task;
+- ``set_fact`` from the two templated values an ``ip_address`` task here templates
+  (``{{ store }}``, ``{{ inventory_hostname }}``): what ansible-core's templating of task
+  arguments costs in each fresh worker, whoever's the task;
 - ``set_fact`` from ``lookup('ipam.allocator.next_ip', ..., name=inventory_hostname)``;
 - ``ipam.allocator.ip_address`` (its action plugin allocates on the controller);
 - ``ansible.builtin.ping`` with ``delegate_to: localhost``: what a module-only design costs
@@ -38,6 +41,14 @@ PLAYS = {
   tasks:
     - ansible.builtin.set_fact:
         my_ip: 10.0.0.1
+''',
+    'set_fact_templated': '''
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.set_fact:
+        my_store: "{{ store }}"
+        my_name: "{{ inventory_hostname }}"
 ''',
     'lookup': '''
 - hosts: all
