@@ -29,6 +29,9 @@ else:
     _YAML_LOADER = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
 
+_UNREAD = object()
+
+
 class Transaction:
     """Handed out by ``Store.writing()``: the state, and ``commit()`` to persist it."""
 
@@ -81,9 +84,9 @@ class DocumentStore(Store):
         except OSError as exc:
             raise StoreError('Cannot read store %s: %s' % (self.path, exc.strerror)) from None
 
-    def load(self, raw=None):
-        """The store's state, from ``raw`` (its bytes read already) or read now."""
-        if raw is None:
+    def load(self, raw=_UNREAD):
+        """The store's state, from ``raw`` (its bytes as read already, None for no file) or read now."""
+        if raw is _UNREAD:
             raw = self._read_bytes()
         if raw is None or not raw.strip():
             state = DocumentState(None, self.path)

@@ -198,7 +198,11 @@ def test_check_mode_sends_gets_only(stub):
     assert stub.calls('GET', AVAILABLE)[0].query == {'limit': '3'}
 
 
-def test_a_missing_tag_means_nothing_is_ours_yet_and_is_created_on_write(stub):
+TAG_REFUSED = Reply(400, {'tags': ["Related object not found using the provided attributes: {'slug': 'ipam-allocator'}"]})
+
+
+def server_without_our_tag(stub):
+    """A NetBox with the pool's prefix but no tag ipam-allocator: filters on it are refused, making it works."""
     stub.add('GET', '/api/ipam/prefixes/', page(prefix()), query={'prefix': POOL})
     stub.add('GET', IPS, Reply(400, {'tag': ['Select a valid choice. gateway is not one of the available choices.']}),
              query={'tag': 'gateway'})
@@ -207,9 +211,12 @@ def test_a_missing_tag_means_nothing_is_ours_yet_and_is_created_on_write(stub):
                                                                 'available choices.']}), query={'parent': POOL})
     stub.add('GET', '/api/extras/tags/', page(), query={'slug': 'ipam-allocator'})
     stub.add('POST', '/api/extras/tags/', Reply(201, TAG))
+
+
+def test_a_missing_tag_means_nothing_is_ours_yet_and_is_created_on_write(stub):
+    server_without_our_tag(stub)
     # The allocation names its tag; the server refuses the unknown tag, which is then made, and the POST repeated.
-    stub.add('POST', AVAILABLE, Reply(400, {'tags': ["Related object not found using the provided attributes: "
-                                                     "{'slug': 'ipam-allocator'}"]}), Reply(201, ip('10.0.0.1/24')))
+    stub.add('POST', AVAILABLE, TAG_REFUSED, Reply(201, ip('10.0.0.1/24')))
     assert netbox(stub).allocate(POOL, 'web01').after['address'] == '10.0.0.1'
     assert stub.calls('POST', '/api/extras/tags/')[0].body['slug'] == 'ipam-allocator'
     assert [call.body['tags'] for call in stub.calls('POST', AVAILABLE)] == [[{'slug': 'ipam-allocator'}]] * 2
@@ -290,17 +297,9 @@ def test_names_the_server_cannot_keep_are_refused(stub):
 
 
 def test_making_a_missing_tag_does_not_use_up_a_write_attempt(stub, quick_pauses):
-    stub.add('GET', '/api/ipam/prefixes/', page(prefix()), query={'prefix': POOL})
-    stub.add('GET', IPS, Reply(400, {'tag': ['Select a valid choice. gateway is not one of the available choices.']}),
-             query={'tag': 'gateway'})
-    find_route(stub, Reply(400, {'tag': ['Select a valid choice. ipam-allocator is not one of the available choices.']}))
-    stub.add('GET', '/api/ipam/ip-ranges/', Reply(400, {'tag': ['Select a valid choice. ipam-allocator is not one of the '
-                                                                'available choices.']}), query={'parent': POOL})
-    stub.add('GET', '/api/extras/tags/', page(), query={'slug': 'ipam-allocator'})
-    stub.add('POST', '/api/extras/tags/', Reply(201, TAG))
+    server_without_our_tag(stub)
     # Two answers lost on the way (nothing landed), then the tag refused, then made: all within the write attempts.
     stub.add('POST', AVAILABLE, Reply(503, {'detail': 'Service Unavailable'}), Reply(503, {'detail': 'Service Unavailable'}),
-             Reply(400, {'tags': ["Related object not found using the provided attributes: {'slug': 'ipam-allocator'}"]}),
-             Reply(201, ip('10.0.0.1/24')))
+             TAG_REFUSED, Reply(201, ip('10.0.0.1/24')))
     assert netbox(stub).allocate(POOL, 'web01').after['address'] == '10.0.0.1'
     assert len(stub.calls('POST', AVAILABLE)) == 4 and len(stub.calls('POST', '/api/extras/tags/')) == 1
