@@ -13,3 +13,4 @@ from ansible_collections.ipam.allocator.plugins.plugin_utils._action import Ipam
 class ActionModule(IpamAction):
     SPEC = IP_ADDRESS_INFO
     RUNNER = run_ip_address_info
+    CHANGES = False

@@ -56,8 +56,9 @@ options:
       - With O(name), a DNS name stored with a new allocation.
     type: str
 notes:
-  - In check mode each new name is predicted against the store as it is, so several new names predicted in the same
-    check run may show the same next address; the real run gives each a distinct one.
+  - In check mode a new name's prediction is passed on to the run's later check-mode tasks and lookups, of every
+    host, as a module's is; several hosts allocating at once are predicted distinct addresses, the ones the real run
+    takes (which host gets which is decided by the order they reach the store's lock, in both runs).
 seealso:
   - module: ipam.allocator.ip_address
 '''

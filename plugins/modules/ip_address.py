@@ -18,7 +18,10 @@ description:
     not an error.
   - Allocation happens on the controller, whatever host the task targets; see O(store).
   - No two names ever hold the same address in a pool, whatever the number of forks or processes.
-  - In check mode nothing is written and the result is the address a real run would allocate.
+  - In check mode nothing is written and the result is the address a real run would allocate. Later check-mode
+    tasks and lookups of the same run, of every host, see it; several hosts allocating new names at once are
+    predicted the addresses the real run takes, and which host gets which is decided by the order they reach the
+    store's lock, in check mode as in the real run. The prediction ends with the run.
 version_added: 0.1.0
 author:
   - ipam.allocator contributors (@ipam-allocator)

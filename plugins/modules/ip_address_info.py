@@ -20,7 +20,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads only; the same in check mode.
+    details: Reads only. In check mode it shows what the run's earlier check-mode tasks and lookups predicted.
   diff_mode:
     support: none
     details: Reads only; there is nothing to diff.

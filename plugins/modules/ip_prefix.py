@@ -20,7 +20,8 @@ description:
     O(ipam.allocator.ip_pool#module:parent) option. Releasing the prefix then fails while that pool holds
     allocations, unless O(force=true).
   - In check mode nothing is written and the result is the prefix a real run would allocate. Later check-mode tasks
-    of the same host see it, so a play that allocates a subnet and then addresses in it is predicted whole.
+    and lookups of the same run see it, so a play that allocates a subnet and then addresses in it is predicted
+    whole. The prediction ends with the run; see the collection's docs/check-mode.md.
 version_added: 0.1.0
 author:
   - ipam.allocator contributors (@ipam-allocator)

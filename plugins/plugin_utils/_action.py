@@ -24,9 +24,9 @@ from ansible.plugins.action import ActionBase
 
 # pylint: disable-next=unused-import
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_file, store_document, store_sqlite  # noqa: F401
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import PREDICTIONS_VAR
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run
+from ansible_collections.ipam.allocator.plugins.plugin_utils._predictions import predictions
 
 
 class IpamAction(ActionBase):
@@ -35,6 +35,8 @@ class IpamAction(ActionBase):
     TRANSFERS_FILES = False
     SPEC = None
     RUNNER = None
+    #: False for a module that only reads (it shares the run's prediction log instead of taking it)
+    CHANGES = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,15 +47,11 @@ class IpamAction(ActionBase):
         result = super().run(tmp, task_vars)
         _validation, params = self.validate_argument_spec(**self.SPEC)
         check_mode = bool(self._task.check_mode)
-        pending = (task_vars or {}).get(PREDICTIONS_VAR) or [] if check_mode else []
-        try:
-            outcome, predicted = run(type(self).RUNNER, params, check_mode=check_mode, pending=pending)
-        except IpamError as exc:
-            raise AnsibleActionFail(str(exc)) from exc
+        with predictions(check_mode, changing=self.CHANGES) as log:
+            try:
+                outcome, predicted = run(type(self).RUNNER, params, check_mode=check_mode, pending=log.pending)
+            except IpamError as exc:
+                raise AnsibleActionFail(str(exc)) from exc
+            log.add(predicted)
         result.update(outcome)
-        if predicted:
-            # Later check-mode tasks of this host replay these in memory; like set_fact
-            # with cacheable=false they never reach a fact cache.
-            result['ansible_facts'] = {PREDICTIONS_VAR: list(pending) + predicted}
-            result['_ansible_facts_cacheable'] = False
         return result

@@ -35,8 +35,9 @@ from ansible_collections.ipam.allocator.plugins.plugin_utils._bytecode import im
 import_compiled()
 
 # pylint: disable=wrong-import-position
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, PREDICTIONS_VAR, load_backend  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, load_backend  # noqa: E402
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.plugin_utils._predictions import predictions  # noqa: E402
 
 
 _COLLECTION_PACKAGE = 'ansible_collections.ipam.allocator'
@@ -122,10 +123,10 @@ class IpamLookup(LookupBase):
                 value = self.get_option(key)
                 options[key] = str(value) if isinstance(value, str) else value
         try:
-            with load_backend(options) as backend:
-                if check_mode:
-                    backend.pending = list((variables or {}).get(PREDICTIONS_VAR) or [])
+            with predictions(check_mode) as log, load_backend(options) as backend:
+                backend.pending = log.pending
                 results = self.lookup_terms(backend, [str(term) for term in terms], check_mode)
+                log.add(backend.predicted)
                 for warning in backend.warnings:
                     Display().warning(warning)
                 return results

@@ -27,10 +27,6 @@ BACKEND_OPTIONS = ('backend', 'store', 'url', 'token', 'validate_certs', 'ca_pat
 
 ENTRY_POINT_GROUP = 'ipam_allocator.backends'
 
-# The host variable through which check-mode tasks pass their predicted changes on
-# to later check-mode tasks and lookups of the same host (see Backend.pending).
-PREDICTIONS_VAR = 'ipam_allocator_predicted'
-
 
 class Outcome:
     """The answer to a change request: ``before``/``after`` views ({} when absent)."""
@@ -59,12 +55,12 @@ class Backend(abc.ABC):
 
     def __init__(self, options):
         self.options = options
-        #: Check mode only: changes that earlier check-mode tasks of this run predicted, as recorded in
-        #: ``predicted``.  A backend that can should apply them in memory before it answers, so that a
-        #: chain of tasks (a prefix, then a pool in it, then addresses) is predicted the way a real run
-        #: would do it.  Backends that cannot simply ignore them.
+        #: Check mode only: the changes that earlier check-mode tasks and lookups of this run predicted,
+        #: as recorded in ``predicted`` (JSON-able dicts, each naming the store or server it is about).
+        #: A backend applies them in memory before it answers, reads included, so that a chain of
+        #: tasks (a prefix, then a pool in it, then addresses) is predicted the way a real run makes it.
         self.pending = []
-        #: Check mode only: the changes this backend predicted, as JSON-able dicts, for ``pending``.
+        #: Check mode only: the changes this backend predicted, for the run's later tasks' ``pending``.
         self.predicted = []
         self._warnings = []
 

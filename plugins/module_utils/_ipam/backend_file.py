@@ -15,8 +15,8 @@ import os
 
 from .addresses import parse_address
 from .backend import Backend, Outcome
+from .changes import StoreChange, replay
 from .engine import (
-    apply,
     child_pools,
     exhausted_error,
     free_addresses,
@@ -28,8 +28,9 @@ from .engine import (
     plan_prefix,
     plan_prefix_release,
 )
-from .errors import BackendError, InvalidInputError, IpamError, PoolExhaustedError, PoolInUseError
+from .errors import BackendError, InvalidInputError, PoolExhaustedError, PoolInUseError
 from .model import ADDRESS, PREFIX, Record, pool_view, record_view
+from .overlay import PredictedState
 
 STORE_FORMATS = {'.yml': 'YAML', '.yaml': 'YAML', '.json': 'JSON', '.sqlite': 'SQLite', '.db': 'SQLite'}
 
@@ -90,54 +91,72 @@ class FileBackend(Backend):
 
         The first pass reads without the lock: check mode, and a rerun that
         changes nothing, never wait for a writer.  A change then takes the lock;
-        if the store was written in between, it is read and planned again.  In check mode the changes
-        earlier check-mode tasks predicted (``self.pending``) are replayed in
-        memory first, so a chain of tasks is predicted as a real run would do it.
+        if the store was written in between, it is read and planned again.  In
+        check mode the plan is made on the store with the run's earlier
+        predictions on top (``_reading``), and its changes become a prediction.
         """
         self._checking = check_mode
         plan = getattr(self, '_plan_' + operation)(**arguments)
         with gc_paused():
-            return self._run_plan(plan, operation, arguments, check_mode)
+            return self._run_plan(plan, check_mode)
 
-    def _run_plan(self, plan, operation, arguments, check_mode):
-        with self.store.reading() as state:
-            if check_mode:
-                self._replay(state)
-            changed, result, do = plan(state)
-            if check_mode or not changed:
-                if check_mode and changed:
-                    self.predicted.append({'store': self.store.path, 'operation': operation, 'arguments': arguments})
-                return result
+    def _run_plan(self, plan, check_mode):
+        with self._reading() as state:
+            outcome, changes = plan(state)
+            if check_mode or not outcome.changed:
+                if check_mode and outcome.changed:
+                    self.predicted.append(self._prediction(state, changes))
+                return outcome
         with self.store.writing(snapshot=state) as transaction:
             if transaction.state is not state:
-                changed, result, do = plan(transaction.state)
-            if changed:
-                do()
+                outcome, changes = plan(transaction.state)
+            if outcome.changed:
+                for change in changes:
+                    change.apply(transaction.state)
                 transaction.commit()
-            return result
+            return outcome
 
-    def _replay(self, state):
-        for step in list(self.pending) + self.predicted:
-            if not isinstance(step, dict) or step.get('store') != self.store.path:
-                continue
-            try:
-                plan = getattr(self, '_plan_' + step['operation'])(**step['arguments'])
-                changed, _result, do = plan(state)
-            except (AttributeError, KeyError, TypeError, IpamError):
-                continue  # a prediction that no longer applies is simply not replayed
-            if changed:
-                do()
+    # -- check mode: the run's predictions, replayed in memory -----------------------
+
+    @property
+    def _store_key(self):
+        """Which store a prediction is about: one file, whatever path led to it."""
+        return os.path.realpath(self.store.path)
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """The store as read; in check mode with the predictions of this run's earlier tasks on top, in memory."""
+        with self.store.reading() as state:
+            predictions = [step['changes'] for step in list(self.pending) + self.predicted
+                           if isinstance(step, dict) and step.get('store') == self._store_key
+                           and isinstance(step.get('changes'), list)]
+            if not predictions:
+                yield state
+                return
+            predicted = PredictedState(state)
+            for changes in predictions:
+                replay(predicted, changes)
+            yield predicted
+
+    def _prediction(self, state, changes):
+        docs = []
+        for change in changes:
+            version = None
+            if not change.of_pool:
+                version = state.space(change.pool).settings.version
+            docs.append(change.to_doc(version))
+        return {'store': self._store_key, 'changes': docs}
 
     @staticmethod
     def _record_plan(space, change):
         outcome = Outcome(change.changed, record_view(space.settings, change.before),
                           record_view(space.settings, change.after))
-        return change.changed, outcome, lambda: apply(space, change)
+        return outcome, [StoreChange(space.settings.name, change.before, change.after)] if change.changed else []
 
     # -- reading ------------------------------------------------------------------
 
     def pools(self, name=None):
-        with self.store.reading() as state:
+        with self._reading() as state:
             names = state.pool_names()
             if name is not None:
                 names = [name] if name in names else []
@@ -166,11 +185,11 @@ class FileBackend(Backend):
         value = None
         if address is not None:
             value = parse_address(str(address).split('/', 1)[0])[1]
-        with self.store.reading() as state:
+        with self._reading() as state:
             return self._matching(state, ADDRESS, pool, name, value)
 
     def peek(self, pool, count=1):
-        with self.store.reading() as state:
+        with self._reading() as state:
             space = state.space(pool)
             found = free_addresses(space, count)
             if len(found) < count:
@@ -192,14 +211,17 @@ class FileBackend(Backend):
         def plan(state):
             change, settings, warnings = plan_pool(state, params, strict_parent=not self._checking)
             self.warnings.extend(warning for warning in warnings if warning not in self.warnings)
-            return change.changed, Outcome(change.changed, change.before, change.after), lambda: state.put_pool(settings)
+            before = state.space(settings.name).settings if change.changed and change.before else None
+            changes = [StoreChange(settings.name, before, settings)] if change.changed else []
+            return Outcome(change.changed, change.before, change.after), changes
         return plan
 
     @staticmethod
     def _plan_remove_pool(name, force):
         def plan(state):
             change = plan_pool_removal(state, name, force)
-            return change.changed, Outcome(change.changed, change.before, change.after), lambda: state.delete_pool(name)
+            changes = [StoreChange(name, state.space(name).settings, None)] if change.changed else []
+            return Outcome(change.changed, change.before, change.after), changes
         return plan
 
     # -- addresses ----------------------------------------------------------------
@@ -229,14 +251,14 @@ class FileBackend(Backend):
         value = None
         if prefix is not None:
             value = parse_address(str(prefix).split('/', 1)[0])[1]
-        with self.store.reading() as state:
+        with self._reading() as state:
             found = self._matching(state, PREFIX, pool, name, value)
         if prefix is not None:
             found = [view for view in found if view['prefix'] == str(prefix)]
         return found
 
     def peek_prefix(self, pool, prefix_length=None, count=1):
-        with self.store.reading() as state:
+        with self._reading() as state:
             space = state.space(pool)
             found, length = free_prefixes(space, prefix_length, count)
             if len(found) < count:
@@ -269,11 +291,7 @@ class FileBackend(Backend):
                                      'release them first or set force: true' % (
                                          record_view(space.settings, change.before)['prefix'], pool,
                                          ', '.join(map(repr, busy))))
-            changed, outcome, do_release = self._record_plan(space, change)
-
-            def do():
-                for child, _in_use in children:
-                    state.delete_pool(child)
-                do_release()
-            return changed, outcome, do
+            outcome, changes = self._record_plan(space, change)
+            dropped = [StoreChange(child, state.space(child).settings, None) for child, _in_use in children]
+            return outcome, dropped + changes
         return plan

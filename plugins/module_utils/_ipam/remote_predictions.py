@@ -16,8 +16,8 @@ names that would hold an address or a prefix, and what would have been released.
 Then a chain such as "a subnet, a pool from it, addresses in it" is predicted the
 way the real run makes it, although the subnet never reaches the server.
 
-A prediction is a JSON-able dict, passed between tasks in a host variable (see
-``backend.PREDICTIONS_VAR``); one that no longer parses is ignored.
+A prediction is a JSON-able dict, passed between the run's tasks through its
+prediction log (``plugin_utils/_predictions.py``); one that no longer parses is ignored.
 """
 
 from __future__ import annotations

@@ -20,6 +20,13 @@ ipam_playbook -i "$IPAM_TEST_DIR/many.yml" many.yml -f 50 -e mapping_file="$IPAM
 ipam_playbook -i "$IPAM_TEST_DIR/many.yml" many.yml -f 50 -e mapping_file="$IPAM_TEST_DIR/second.json" "$@"
 # A rerun gives every host the same address.
 cmp "$IPAM_TEST_DIR/first.json" "$IPAM_TEST_DIR/second.json"
+# Check mode predicted the very addresses the real run took; which host got which is decided,
+# in both runs, by the order the forks reached the lock.
+"$IPAM_TEST_PYTHON" - "$IPAM_TEST_DIR/check.json" "$IPAM_TEST_DIR/first.json" <<'PYTHON'
+import json, sys
+check, first = (json.load(open(path)) for path in sys.argv[1:])
+assert sorted(check) == sorted(first) and sorted(check.values()) == sorted(first.values()), (check, first)
+PYTHON
 
 ipam_playbook terms.yml "$@"
 

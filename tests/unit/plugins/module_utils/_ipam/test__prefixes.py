@@ -118,7 +118,8 @@ def test_check_mode_chain_predicts_a_pool_made_from_a_new_prefix(store_path):
     address = backend.allocate('berlin', 'h1', check_mode=True)
     assert pool.changed and address.after['address'] == '10.128.0.1'
     assert open(store_path, 'rb').read() == before
-    assert [step['operation'] for step in backend.predicted] == ['allocate_prefix', 'ensure_pool', 'allocate']
+    assert [[sorted(change) for change in step['changes']] for step in backend.predicted] == [
+        [['after', 'kind', 'name', 'pool']], [['pool', 'settings']], [['after', 'kind', 'name', 'pool']]]
     # A fresh backend given those predictions replays them, as the next check-mode task does.
     later = load_backend({'store': store_path})
     later.pending = backend.predicted
