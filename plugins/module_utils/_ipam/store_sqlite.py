@@ -22,6 +22,7 @@ import sqlite3
 
 from .errors import InvalidInputError, StoreError
 from .intervals import IntervalSet
+from .locking import path_access, user_name
 from .model import ADDRESS, PoolSettings, Record
 from .state import STORE_VERSION, PoolSpace, StoreState, damaged_store
 from .store_document import Store
@@ -59,14 +60,51 @@ class SqliteStore(Store):
             return None
         # Readers open read-write but only SELECT: a reader may have to roll back
         # the hot journal of a writer that was killed, which a read-only handle cannot.
-        connection = sqlite3.connect(self.path, isolation_level=None, timeout=self.lock_timeout)
+        # (SQLite opens a file this user may only read read-only, by itself.)
+        if not read_only:
+            self._create_file()
+        try:
+            connection = sqlite3.connect(self.path, isolation_level=None, timeout=self.lock_timeout)
+        except sqlite3.Error as exc:
+            raise self._access_error(exc, 'Cannot open store %s: %s; it was left untouched' % (self.path, exc)) from None
         try:
             connection.execute('PRAGMA synchronous = FULL')
             connection.execute('PRAGMA journal_mode = DELETE')
         except sqlite3.DatabaseError as exc:
             connection.close()
-            raise StoreError('Store %s is not a usable SQLite database (%s); it was left untouched' % (self.path, exc)) from None
+            raise self._access_error(exc, 'Store %s is not a usable SQLite database (%s); it was left untouched'
+                                     % (self.path, exc)) from None
         return connection
+
+    def _create_file(self):
+        """Create a missing store file as any new file is made (0666 less the umask; SQLite would make it 0644).
+
+        An empty file is an empty SQLite database, so this is what SQLite would create, with
+        the mode a group-shared store (umask 002) needs.
+        """
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o666))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError('Cannot create store %s: %s. Creating the store needs write permission on its directory %s'
+                             % (self.path, exc.strerror, os.path.dirname(self.path))) from None
+
+    def _access_error(self, exc, otherwise):
+        """The error for ``exc``: a permission this user lacks, named, when that is the cause; else ``otherwise``."""
+        if os.path.exists(self.path) and not os.access(self.path, os.R_OK):
+            return self.unreadable(str(exc))
+        return StoreError(otherwise)
+
+    def write_error(self, exc):
+        """The error for a write that SQLite refused, naming the permission when that was the cause."""
+        message = 'Cannot write store %s: %s' % (self.path, exc)
+        if 'readonly' in str(exc) or 'unable to open' in str(exc):
+            message += ('. Writing an SQLite store needs write permission on the store file and on its directory (for its '
+                        'journal): it has %s, its directory %s has %s; this runs as %s' % (
+                            path_access(self.path), os.path.dirname(self.path), path_access(os.path.dirname(self.path)),
+                            user_name()))
+        return StoreError(message + '; the store was left as it was')
 
     def reading(self):
         return _SqliteSession(self, write=False)
@@ -89,6 +127,10 @@ class _SqliteSession:
         if self._lock is not None:
             self._lock.__enter__()
         try:
+            if self._write:
+                # SQLite writes in place, so the file keeps its owner, group and mode (its journal takes
+                # the file's mode); this only names the permission a write lacks before SQLite says "readonly".
+                self._store.check_may_write(os.W_OK | os.X_OK, 'and search permission, for its journal')
             self._connection = self._store._connect(read_only=not self._write)
             self.state = SqliteState(self._connection, self._store.path, create=self._write)
         except sqlite3.Error as exc:
@@ -103,7 +145,7 @@ class _SqliteSession:
         try:
             self._connection.execute('COMMIT')
         except sqlite3.Error as exc:
-            raise StoreError('Cannot write store %s: %s; the store was left as it was' % (self._store.path, exc)) from None
+            raise self._store.write_error(exc) from None
         self.committed = True
 
     def _close(self):
@@ -116,8 +158,13 @@ class _SqliteSession:
             self._lock.__exit__(None, None, None)
             self._lock = None
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, exc_type, exc, traceback):
         self._close()
+        if isinstance(exc, sqlite3.Error):
+            # Raised by a query inside the session: name the store, never a bare SQLite message.
+            if self._write:
+                raise self._store.write_error(exc) from None
+            raise StoreError('Cannot read store %s: %s' % (self._store.path, exc)) from None
         return False
 
 

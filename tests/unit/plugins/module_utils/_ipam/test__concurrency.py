@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
 import os
 import random
 import signal
+import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
@@ -27,31 +30,49 @@ NAMES_EACH = 20
 CONTEXT = multiprocessing.get_context('fork')
 
 
-def allocate_many(path, worker, start_gate):
+def allocate_many(path, worker, start_gate, count):
     start_gate.wait()
     backend = load_backend({'store': path, 'lock_timeout': 120})
-    for index in range(NAMES_EACH):
+    for index in range(count):
         backend.allocate('big', 'w%02d-n%02d' % (worker, index))
 
 
-@pytest.mark.parametrize('extension', ['yml', 'json', 'sqlite'])
-def test_32_processes_allocate_640_distinct_addresses(tmp_path, extension):
-    path = str(tmp_path / ('store.' + extension))
-    load_backend({'store': path}).ensure_pool({'name': 'big', 'cidr': '10.0.0.0/16'})
+def allocate_together(paths, count):
+    """One process per path, released together, each allocating ``count`` names in pool 'big'."""
     start_gate = CONTEXT.Event()
-    workers = [CONTEXT.Process(target=allocate_many, args=(path, worker, start_gate)) for worker in range(PROCESSES)]
+    workers = [CONTEXT.Process(target=allocate_many, args=(path, worker, start_gate, count)) for worker, path in enumerate(paths)]
     for process in workers:
         process.start()
     start_gate.set()
     for process in workers:
         process.join(300)
         assert process.exitcode == 0
+
+
+@pytest.mark.parametrize('extension', ['yml', 'json', 'sqlite'])
+def test_32_processes_allocate_640_distinct_addresses(tmp_path, extension):
+    path = str(tmp_path / ('store.' + extension))
+    load_backend({'store': path}).ensure_pool({'name': 'big', 'cidr': '10.0.0.0/16'})
+    allocate_together([path] * PROCESSES, NAMES_EACH)
     allocations = load_backend({'store': path}).allocations(pool='big')
     assert len(allocations) == PROCESSES * NAMES_EACH
     assert len({view['address'] for view in allocations}) == PROCESSES * NAMES_EACH
     assert {view['name'] for view in allocations} == {'w%02d-n%02d' % (w, i) for w in range(PROCESSES) for i in range(NAMES_EACH)}
     # Lowest-first with nothing released: exactly the first 640 hosts.
     assert sorted(view['address'] for view in allocations) == sorted('10.0.%d.%d' % divmod(n, 256) for n in range(1, 641))
+
+
+@pytest.mark.parametrize('extension', ['yml', 'json', 'sqlite'])
+def test_writers_through_a_link_and_through_the_real_path_share_one_lock(tmp_path, extension):
+    os.mkdir(tmp_path / 'data')
+    real = str(tmp_path / 'data' / ('store.' + extension))
+    link = str(tmp_path / ('link.' + extension))
+    os.symlink(real, link)
+    load_backend({'store': real}).ensure_pool({'name': 'big', 'cidr': '10.0.0.0/16'})
+    allocate_together([real, link] * 4, 10)
+    allocations = load_backend({'store': link}).allocations(pool='big')
+    assert len(allocations) == 80 and len({view['address'] for view in allocations}) == 80
+    assert os.path.islink(link)
 
 
 def hold_lock_forever(lock_path, ready):
@@ -70,7 +91,7 @@ def test_holder_killed_by_sigkill_does_not_block_others(tmp_path):
     try:
         assert ready.wait(30)
         before = open(path, 'rb').read()
-        with pytest.raises(StoreLockTimeoutError, match=r'held by pid %d on .* since' % holder.pid):
+        with pytest.raises(StoreLockTimeoutError, match=r'held by pid %d on .* since .*, which is still running' % holder.pid):
             backend.allocate('lab', 'blocked')
         assert open(path, 'rb').read() == before
     finally:
@@ -87,6 +108,76 @@ def test_lock_timeout_zero_fails_at_once(tmp_path):
             with FileLock(lock_path, 0):
                 pass
         assert time.monotonic() - started < 5
+
+
+def take_the_lock_and_exit(lock_path):
+    with FileLock(lock_path, 5):
+        pass
+
+
+def hold_without_a_stamp(lock_path, ready):
+    descriptor = os.open(lock_path, os.O_RDWR)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    ready.set()
+    time.sleep(600)
+
+
+def test_a_timeout_says_when_the_stamped_holder_has_exited(tmp_path):
+    """The stamp is the last holder's; the lock may be held by a process that has not stamped it yet."""
+    lock_path = str(tmp_path / 'store.yml.lock')
+    earlier = CONTEXT.Process(target=take_the_lock_and_exit, args=(lock_path,))
+    earlier.start()
+    earlier.join(30)
+    assert earlier.exitcode == 0
+    ready = CONTEXT.Event()
+    holder = CONTEXT.Process(target=hold_without_a_stamp, args=(lock_path, ready))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(StoreLockTimeoutError) as failure:
+            with FileLock(lock_path, 0.2):
+                pass
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.join(30)
+    message = str(failure.value)
+    assert 'held by pid %d' % earlier.pid not in message
+    assert 'pid %d on ' % earlier.pid in message and 'no longer running' in message
+
+
+# A holder started as a program of its own, with a secret on its command line as --extra-vars would put it.
+HOLDER_PROGRAM = textwrap.dedent('''
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.locking import FileLock
+    with FileLock(sys.argv[2], 5):
+        print('locked', flush=True)
+        sys.stdin.readline()
+''')
+
+
+def test_the_stamp_names_the_program_and_pid_never_its_arguments(tmp_path):
+    lock_path = str(tmp_path / 'store.yml.lock')
+    program = tmp_path / 'ansible-playbook'
+    program.write_text(HOLDER_PROGRAM, encoding='utf-8')
+    collections = sys.modules[FileLock.__module__].__file__
+    for _level in range(7):  # .../ansible_collections/ipam/allocator/plugins/module_utils/_ipam/locking.py
+        collections = os.path.dirname(collections)
+    holder = subprocess.Popen([sys.executable, str(program), collections, lock_path, '--extra-vars=password=hunter2'],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == 'locked\n'
+        with pytest.raises(StoreLockTimeoutError) as failure:
+            with FileLock(lock_path, 0.1):
+                pass
+    finally:
+        holder.communicate('done\n', timeout=30)
+    message = str(failure.value)
+    assert 'held by pid %d on ' % holder.pid in message and '(ansible-playbook)' in message
+    assert 'hunter2' not in message and 'extra-vars' not in message
+    with open(lock_path, 'rb') as handle:
+        stamp = handle.read()
+    assert b'hunter2' not in stamp and b'extra-vars' not in stamp and b'ansible-playbook' in stamp
 
 
 def snapshot(path):
