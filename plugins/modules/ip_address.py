@@ -40,12 +40,16 @@ options:
     description:
       - The idempotency key of the allocation, for example V(web01) or V(web01/eth0). A name holds at most one
         address per pool.
+      - A name is a string of printable characters (no control characters, line breaks or lone surrogates), without
+        white space at either end, of at most 200 characters. Anything else, a list included, is refused.
       - Required with O(state=present).
     type: str
   address:
     description:
       - Ask for this specific address (V(10.0.0.5), or V(10.0.0.5/24) with the pool's prefix length).
-      - If O(name) already holds another address it moves to this one.
+      - If O(name) already holds another address it moves to this one, keeping its O(description) and O(dns_name)
+        unless the task gives new ones. An allocation moves only to an address the task names; M(ipam.allocator.ip_prefix)
+        follows the same rule with its O(ipam.allocator.ip_prefix#module:prefix) option.
       - Fails, naming the holder, when another name holds it; fails when it is outside the pool, reserved or the gateway.
       - With O(state=absent) and no O(name), release whoever holds this address.
     type: str
@@ -56,11 +60,12 @@ options:
     type: str
   description:
     description:
-      - Free text stored with the allocation. Left as it is when not given.
+      - Free text stored with the allocation. Left as it is when not given; V("") clears it.
     type: str
   dns_name:
     description:
-      - A DNS name stored with the allocation. Left as it is when not given.
+      - A DNS name stored with the allocation: labels of letters, digits and hyphens (RFC 1123), 253 characters at
+        most. Left as it is when not given; V("") clears it.
     type: str
   state:
     description:

@@ -12,8 +12,13 @@ short_description: Define a pool of addresses to allocate from
 description:
   - On the file backend, creates, updates or removes a named pool in the store.
   - On a remote backend, ensures the prefix O(cidr) exists.
+  - Updating a pool changes only the options the task gives; an option left out keeps its value, so a rerun with fewer
+    options reports no change. To clear an option, give it empty (V([]) for a list, V("") for the others).
   - Changing a pool never strands an allocation. New ranges, reserved entries or a new gateway that would collide
     with a live allocation fail and name it.
+  - A pool never overlaps another pool of the same store, except a prefix carved from it (O(parent)); such a pool
+    is refused and the other pool named. On NetBox and Nautobot, prefixes nest by design, and the server's own
+    hierarchy decides.
   - In check mode nothing is written and the result is what a real run would return.
 version_added: 0.1.0
 author:
@@ -25,6 +30,8 @@ options:
   name:
     description:
       - Name of the pool, used as O(ipam.allocator.ip_address#module:pool) by the other modules and the lookups.
+      - Printable characters only, no white space at either end, at most 200 characters (the rule of allocation
+        names, see O(ipam.allocator.ip_address#module:name)).
     type: str
     required: true
   cidr:
@@ -56,15 +63,18 @@ options:
   min_prefix_length:
     description:
       - For M(ipam.allocator.ip_prefix), the shortest prefix (largest subnet) a request may ask for.
-    type: int
+      - An integer; V("") clears it.
+    type: raw
   max_prefix_length:
     description:
       - For M(ipam.allocator.ip_prefix), the longest prefix (smallest subnet) a request may ask for.
-    type: int
+      - An integer; V("") clears it.
+    type: raw
   default_prefix_length:
     description:
       - For M(ipam.allocator.ip_prefix), the prefix length used when a request gives none.
-    type: int
+      - An integer; V("") clears it.
+    type: raw
   parent:
     description:
       - Make this pool from a prefix allocated in the pool O(parent) with M(ipam.allocator.ip_prefix); O(cidr) must be

@@ -37,21 +37,28 @@ options:
   name:
     description:
       - The idempotency key of the allocation, for example a site or VLAN name. Required with O(state=present).
+      - The same rule as O(ipam.allocator.ip_address#module:name): printable characters, no white space at either end,
+        at most 200 characters.
     type: str
   prefix_length:
     description:
       - The length of the prefix to allocate, for example V(26). Defaults to the pool's
         O(ipam.allocator.ip_pool#module:default_prefix_length).
+      - When O(name) already holds a prefix of another length, the task fails; a prefix moves only to a place the
+        task names with O(prefix).
     type: int
   prefix:
     description:
       - Ask for this specific prefix, for example V(10.128.4.0/26). Fails, naming the holder, when it overlaps
         another allocation.
+      - If O(name) already holds another prefix it moves to this one (it may overlap the one it leaves), keeping its
+        O(description), as an address moves with M(ipam.allocator.ip_address). A prefix that a pool was made from
+        (O(ipam.allocator.ip_pool#module:parent)) does not move: the task fails and names that pool.
       - With O(state=absent) and no O(name), release whoever holds this prefix.
     type: str
   description:
     description:
-      - Free text stored with the allocation. Left as it is when not given.
+      - Free text stored with the allocation. Left as it is when not given; V("") clears it.
     type: str
   state:
     description:

@@ -45,6 +45,7 @@ class IpamAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
+        self._refuse_non_strings()
         _validation, params = self.validate_argument_spec(**self.SPEC)
         check_mode = bool(self._task.check_mode)
         with predictions(check_mode, changing=self.CHANGES) as log:
@@ -55,3 +56,11 @@ class IpamAction(ActionBase):
             log.add(predicted)
         result.update(outcome)
         return result
+
+    def _refuse_non_strings(self):
+        """A list or mapping given to a string option is an error (ansible-core would store its text as a name)."""
+        options = self.SPEC['argument_spec']
+        for key, value in self._task.args.items():
+            if key in options and options[key].get('type', 'str') == 'str' and isinstance(value, (list, dict)):
+                raise AnsibleActionFail('Option %r must be a string, got %s' % (
+                    key, 'a list' if isinstance(value, list) else 'a mapping'))

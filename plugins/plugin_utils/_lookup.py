@@ -114,7 +114,15 @@ class IpamLookup(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
+        # ansible-core drops keywords a lookup does not define: a typo ("nmae=") would turn an allocation into a peek.
+        defined = set(self.option_definitions)
+        unknown = sorted(set(kwargs) - defined)
+        if unknown:
+            raise AnsibleLookupError('%s does not take %s; its options are: %s' % (
+                self.ansible_name, ', '.join(map(repr, unknown)), ', '.join(sorted(defined - {'_terms'}))))
         check_mode = boolean((variables or {}).get('ansible_check_mode', False), strict=False)
+        # query('...', ['v4', 'v6']) passes one list as the term: each pool in it gets its answer.
+        terms = [item for term in terms for item in (term if isinstance(term, (list, tuple)) else [term])]
         if not terms:
             raise AnsibleLookupError('%s needs at least one pool as its term' % self.ansible_name)
         options = {}

@@ -42,9 +42,10 @@ IP_POOL = dict(
         reserved=dict(type='list', elements='str'),
         gateway=dict(type='str'),
         description=dict(type='str'),
-        min_prefix_length=dict(type='int'),
-        max_prefix_length=dict(type='int'),
-        default_prefix_length=dict(type='int'),
+        # An integer, or "" to clear it: checked by the engine (engine.pool_request).
+        min_prefix_length=dict(type='raw'),
+        max_prefix_length=dict(type='raw'),
+        default_prefix_length=dict(type='raw'),
         parent=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         force=dict(type='bool', default=False),

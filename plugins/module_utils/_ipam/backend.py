@@ -17,8 +17,9 @@ docs/backends.md for how to write one.
 from __future__ import annotations
 
 import abc
+import math
 
-from .errors import BackendError
+from .errors import BackendError, InvalidInputError
 
 # Every option a backend may read; modules, lookups and the inventory plugin
 # document them once in the ``ipam.allocator.backend`` doc fragment.
@@ -26,6 +27,18 @@ BACKEND_OPTIONS = ('backend', 'store', 'url', 'token', 'validate_certs', 'ca_pat
                    'vrf', 'namespace', 'key_field')
 
 ENTRY_POINT_GROUP = 'ipam_allocator.backends'
+
+
+def seconds_option(options, key, default, zero_allowed=True):
+    """The number of seconds an option gives: finite, not negative (above 0 unless ``zero_allowed``)."""
+    value = options.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < 0 or (value == 0 and not zero_allowed):
+        raise InvalidInputError('%s %r must be a finite number of seconds, %s' % (
+            key, value, '0 or more' if zero_allowed else 'above 0'))
+    return value
 
 
 class Outcome:

@@ -14,7 +14,7 @@ import gc
 import os
 
 from .addresses import parse_address
-from .backend import Backend, Outcome
+from .backend import Backend, Outcome, seconds_option
 from .changes import StoreChange, replay
 from .engine import (
     child_pools,
@@ -76,13 +76,8 @@ class FileBackend(Backend):
         if not store:
             raise BackendError('The file backend needs a store path: set the "store" option '
                                '(or IPAM_ALLOCATOR_STORE, or [ipam_allocator] store in ansible.cfg for lookups)')
-        lock_timeout = options.get('lock_timeout')
-        if lock_timeout is None:
-            lock_timeout = DEFAULT_LOCK_TIMEOUT
-        if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)) or lock_timeout < 0:
-            raise InvalidInputError('lock_timeout %r must be a number of seconds, 0 or more' % (lock_timeout,))
+        lock_timeout = seconds_option(options, 'lock_timeout', DEFAULT_LOCK_TIMEOUT)
         self.store = open_store(os.path.expanduser(str(store)), lock_timeout)
-        self._checking = False
 
     # -- the one read-plan-apply loop ---------------------------------------------
 
@@ -95,7 +90,6 @@ class FileBackend(Backend):
         check mode the plan is made on the store with the run's earlier
         predictions on top (``_reading``), and its changes become a prediction.
         """
-        self._checking = check_mode
         plan = getattr(self, '_plan_' + operation)(**arguments)
         with gc_paused():
             return self._run_plan(plan, check_mode)
@@ -207,10 +201,10 @@ class FileBackend(Backend):
     def remove_pool(self, name, force=False, check_mode=False):
         return self._change('remove_pool', check_mode, name=name, force=force)
 
-    def _plan_ensure_pool(self, params):
+    @staticmethod
+    def _plan_ensure_pool(params):
         def plan(state):
-            change, settings, warnings = plan_pool(state, params, strict_parent=not self._checking)
-            self.warnings.extend(warning for warning in warnings if warning not in self.warnings)
+            change, settings = plan_pool(state, params)
             before = state.space(settings.name).settings if change.changed and change.before else None
             changes = [StoreChange(settings.name, before, settings)] if change.changed else []
             return Outcome(change.changed, change.before, change.after), changes
@@ -277,7 +271,15 @@ class FileBackend(Backend):
     def _plan_allocate_prefix(self, pool, name, prefix_length, prefix, description):
         def plan(state):
             space = state.space(pool)
-            return self._record_plan(space, plan_prefix(space, name, prefix_length, prefix, description))
+            change = plan_prefix(space, name, prefix_length, prefix, description)
+            moves = change.before is not None and (change.before.first, change.before.last) != (change.after.first, change.after.last)
+            carved = [child for child, _in_use in child_pools(state, pool, change.before)] if moves else []
+            if carved:
+                raise PoolInUseError('Prefix %s of pool %r is pool %s, which cannot move with it: release the prefix '
+                                     '(force: true removes that pool) before asking for %s' % (
+                                         record_view(space.settings, change.before)['prefix'], pool,
+                                         ', '.join(map(repr, carved)), prefix))
+            return self._record_plan(space, change)
         return plan
 
     def _plan_release_prefix(self, pool, name, prefix, force):

@@ -22,7 +22,8 @@ from .errors import (
     PoolExhaustedError,
     PoolInUseError,
 )
-from .model import ADDRESS, PREFIX, PoolSettings, Record, pool_view
+from .model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, valid_dns_name, valid_name, valid_text
+from .overlay import PredictedSpace
 
 
 class Change:
@@ -53,23 +54,26 @@ def apply(space, change):
 
 
 def _require_name(name):
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidInputError('An allocation needs a non-empty "name" (the idempotency key, e.g. the inventory hostname)')
-    return str(name)
-
-
-def _plain(value):
-    return None if value is None else str(value)
+    return valid_name(name)
 
 
 def _updated(current, description, dns_name):
-    """The record with the given optional fields set; None keeps the stored value."""
+    """The record with the given optional fields set: None keeps the stored value, an empty string clears it."""
     changes = {}
+    description = valid_text(description, 'description')
+    dns_name = valid_dns_name(dns_name)
     if description is not None:
-        changes['description'] = _plain(description)
+        changes['description'] = description or None
     if dns_name is not None:
-        changes['dns_name'] = _plain(dns_name)
+        changes['dns_name'] = dns_name or None
     return current.replace(**changes) if changes else current
+
+
+def _without_record(space, record):
+    """A read-only view of ``space`` in which ``record`` is released: where a name may move to."""
+    view = PredictedSpace(space, space.settings)
+    view.remove(record)
+    return view
 
 
 def exhausted_error(space, what='address'):
@@ -144,7 +148,9 @@ def plan_address(space, name, address=None, mac=None, description=None, dns_name
             raise ConflictError('Cannot allocate %s to %r in pool %r: it is already held by %s. '
                                 'Release it first or ask for another address.' % (
                                     text, name, settings.name, space.holder_text(wanted, wanted)))
-    return Change(current, Record(ADDRESS, name, wanted, wanted, _plain(description), _plain(dns_name)))
+    # A name that moves keeps its description and DNS name unless the task gives new ones.
+    held = current if current is not None else Record(ADDRESS, name, wanted, wanted)
+    return Change(current, _updated(held.replace(first=wanted, last=wanted), description, dns_name))
 
 
 def plan_address_release(space, name=None, address=None):
@@ -232,9 +238,10 @@ def plan_prefix(space, name, prefix_length=None, prefix=None, description=None):
         same_length = prefix_length is None or current.prefix_length(settings.version) == prefix_length
         if same_length and (wanted is None or wanted == current.first):
             return Change(current, _updated(current, description, None))
-        raise ConflictError('%r already holds %s in pool %r; release it before asking for %s' % (
-            name, record_text(settings, current), settings.name,
-            prefix if prefix is not None else '/%d' % prefix_length))
+        if wanted is None:
+            raise ConflictError('%r already holds %s in pool %r: a different prefix_length alone does not move it '
+                                '(where to would be the choice of the allocator, not of the task). Name the new prefix with '
+                                '"prefix", or release it first' % (name, record_text(settings, current), settings.name))
     size = 1 << (settings.network.bits - prefix_length)
     if wanted is None:
         wanted = _best_fit(space, prefix_length)
@@ -246,10 +253,13 @@ def plan_prefix(space, name, prefix_length=None, prefix=None, description=None):
         last = wanted + size - 1
         if not any(low <= wanted and last <= high for low, high in settings.prefix_space()):
             raise OutOfPoolError('Prefix %s is outside pool %r (%s)' % (prefix, settings.name, settings.network.text()))
-        if not space.is_free(wanted, last):
+        # A prefix that moves may overlap the block it leaves.
+        target = space if current is None else _without_record(space, current)
+        if not target.is_free(wanted, last):
             raise ConflictError('Cannot allocate %s to %r in pool %r: it overlaps %s' % (
-                prefix, name, settings.name, space.holder_text(wanted, last)))
-    return Change(None, Record(PREFIX, name, wanted, wanted + size - 1, _plain(description)))
+                prefix, name, settings.name, target.holder_text(wanted, last)))
+    held = current if current is not None else Record(PREFIX, name, wanted, wanted + size - 1)
+    return Change(current, _updated(held.replace(first=wanted, last=wanted + size - 1), description, None))
 
 
 def plan_prefix_release(space, name=None, prefix=None):
@@ -314,34 +324,97 @@ def record_text(settings, record):
 
 # -- pools -------------------------------------------------------------------
 
-def plan_pool(state, params, strict_parent=True):
-    """Plan ``ip_pool state: present``; returns (Change of pool views, new settings or None, warnings).
+POOL_OPTIONS = ('cidr', 'ranges', 'reserved', 'gateway', 'description', 'min_prefix_length', 'max_prefix_length',
+                'default_prefix_length', 'parent')
+_PREFIX_LENGTH_OPTIONS = ('min_prefix_length', 'max_prefix_length', 'default_prefix_length')
 
-    With ``strict_parent`` false (check mode), a ``parent`` whose prefix is not
-    allocated yet is accepted with a warning: a lookup may allocate it in the
-    real run, and a check run cannot see that.
+
+def pool_request(params, current=None):
+    """The settings an ``ip_pool`` task asks for, as ``PoolSettings.from_params`` arguments.
+
+    Ansible's convention: an option that is not given (None) keeps the pool's current value;
+    an empty string or an empty list clears it.
     """
-    settings = PoolSettings.from_params(**params)
-    warnings = []
+    wanted = {'name': valid_name(params.get('name'), 'pool name')}
+    stored = current.to_doc() if current is not None else {}
+    for key in POOL_OPTIONS:
+        value = params.get(key)
+        if value is None:
+            value = stored.get(key)
+        elif value == '' or value == []:
+            value = None
+        elif key in _PREFIX_LENGTH_OPTIONS:
+            value = _prefix_length_option(key, value)
+        elif key == 'parent':
+            value = valid_name(value, 'parent')
+        elif key == 'description':
+            value = valid_text(value, 'description')
+        wanted[key] = value
+    return wanted
+
+
+def _prefix_length_option(key, value):
+    """An integer, or its decimal text (a templated value); anything else is refused."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError('%s %r must be an integer (or an empty string to clear it)' % (key, value))
+    return value
+
+
+def plan_pool(state, params):
+    """Plan ``ip_pool state: present``; returns (Change of pool views, new settings or None).
+
+    Options the task does not give are left as they are (``pool_request``).
+    """
+    name = valid_name(params.get('name'), 'pool name')
+    current = state.space(name) if state.has_pool(name) else None
+    settings = PoolSettings.from_params(**pool_request(params, current and current.settings))
     before = None
-    if state.has_pool(settings.name):
-        space = state.space(settings.name)
-        space.validate()
-        before = pool_view(space.settings, space.used())
-        if space.settings.to_doc() == settings.to_doc():
-            return Change(before, before), None, warnings
-        _check_records_fit(space, settings)
+    if current is not None:
+        current.validate()
+        before = pool_view(current.settings, current.used())
+        if current.settings.to_doc() == settings.to_doc():
+            return Change(before, before), None
+        _check_records_fit(current, settings)
     if settings.parent is not None:
         if not state.has_pool(settings.parent):
             raise state.missing_pool(settings.parent)
         if not parent_prefix_allocated(state, settings):
-            message = ('Pool %r names parent %r, but %s is not a prefix allocated in %r' % (
-                settings.name, settings.parent, settings.network.text(), settings.parent))
-            if strict_parent:
-                raise InvalidInputError(message + '; allocate it with ipam.allocator.ip_prefix first')
-            warnings.append('Check mode: %s yet; a real run fails unless an earlier task allocates it.' % message)
-    used = state.space(settings.name).used() if before is not None else 0
-    return Change(before, pool_view(settings, used)), settings, warnings
+            raise InvalidInputError('Pool %r names parent %r, but %s is not a prefix allocated in %r; allocate it with '
+                                    'ipam.allocator.ip_prefix first' % (
+                                        settings.name, settings.parent, settings.network.text(), settings.parent))
+    _check_no_overlap(state, settings)
+    used = current.used() if current is not None else 0
+    return Change(before, pool_view(settings, used)), settings
+
+
+def _ancestors(state, settings):
+    """Names of the pools ``settings`` was carved from: its parent, the parent's parent, ..."""
+    found = []
+    parent = settings.parent
+    while parent is not None and parent not in found and state.has_pool(parent):
+        found.append(parent)
+        parent = state.space(parent).settings.parent
+    return found
+
+
+def _check_no_overlap(state, settings):
+    """A pool never overlaps another pool of the store, but for the prefixes carved from one another."""
+    network = settings.network
+    ancestors = _ancestors(state, settings)
+    for other_name in state.pool_names():
+        if other_name == settings.name or other_name in ancestors:
+            continue
+        other = state.space(other_name).settings
+        if other.network.version != network.version or other.network.last < network.first or network.last < other.network.first:
+            continue
+        if settings.name in _ancestors(state, other):
+            continue
+        raise InvalidInputError('Pool %r (%s) overlaps pool %r (%s) of the same store: one address would belong to two '
+                                'pools. A pool lies inside another only as a prefix allocated from it '
+                                '(ipam.allocator.ip_prefix, then ipam.allocator.ip_pool with parent).' % (
+                                    settings.name, network.text(), other_name, other.network.text()))
 
 
 def _check_records_fit(space, settings):

@@ -14,6 +14,9 @@ lookup, ``--diff`` and the inventory plugin all show ``pool_view()`` and
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from .addresses import (
     BITS,
     count_in,
@@ -28,6 +31,70 @@ from .intervals import IntervalSet
 
 ADDRESS = 'address'
 PREFIX = 'prefix'
+
+#: Longest name (allocation or pool) in characters: room for a host name, an interface and a suffix, and
+#: for NetBox's 200-character description, which holds the name when ``key_field`` is not set.
+MAX_NAME_LENGTH = 200
+#: Unicode categories a name may not hold: control and format characters, line and paragraph separators,
+#: lone surrogates (they cannot be written as UTF-8), private-use and unassigned code points.
+_FORBIDDEN_CATEGORIES = frozenset(('Cc', 'Cf', 'Zl', 'Zp', 'Cs', 'Co', 'Cn'))
+_DNS_LABEL = re.compile(r'(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z')
+
+
+def _kind_of(value):
+    return {list: 'a list', tuple: 'a list', dict: 'a mapping', bool: 'a boolean'}.get(type(value), type(value).__name__)
+
+
+def valid_name(value, what='name'):
+    """``value`` as a plain str if it is a valid allocation or pool name, else InvalidInputError saying why.
+
+    A name is the idempotency key and may become an inventory host name: a non-empty string of at
+    most MAX_NAME_LENGTH printable characters, without white space at either end.
+    """
+    if not isinstance(value, str):
+        raise InvalidInputError('Invalid %s: expected a string, got %s' % (what, _kind_of(value)))
+    if not value.strip():
+        raise InvalidInputError('An allocation needs a non-empty "name" (the idempotency key, e.g. the inventory hostname)'
+                                if what == 'name' else 'Invalid %s: it is empty' % what)
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidInputError('Invalid %s %r...: %d characters, at most %d are allowed' % (
+            what, value[:40], len(value), MAX_NAME_LENGTH))
+    for position, character in enumerate(value):
+        if unicodedata.category(character) in _FORBIDDEN_CATEGORIES:
+            raise InvalidInputError('Invalid %s %s: character %d is %s, which a name may not hold (only printable '
+                                    'characters)' % (what, ascii(value), position + 1, ascii(character)))
+    if value != value.strip():
+        raise InvalidInputError('Invalid %s %r: it starts or ends with white space; trim it' % (what, value))
+    return str(value)
+
+
+def valid_dns_name(value):
+    """A DNS name as RFC 1123 has it (letters, digits, hyphens; labels of 1-63; 253 in all; one final dot allowed).
+
+    None means "not given"; an empty string means "clear it" and is returned as is.
+    """
+    if value is None or value == '':
+        return value
+    if not isinstance(value, str):
+        raise InvalidInputError('Invalid dns_name: expected a string, got %s' % _kind_of(value))
+    text = value[:-1] if value.endswith('.') else value
+    if len(text) > 253 or not all(_DNS_LABEL.match(label) for label in text.split('.')):
+        raise InvalidInputError('Invalid dns_name %s: a DNS name is dot-separated labels of 1 to 63 letters, digits and '
+                                'hyphens, not starting or ending with a hyphen, 253 characters at most (RFC 1123)'
+                                % ascii(value))
+    return str(value)
+
+
+def valid_text(value, what):
+    """Free text (a description): any string that can be stored (no NUL, no lone surrogate)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError('Invalid %s: expected a string, got %s' % (what, _kind_of(value)))
+    if '\0' in value or any(unicodedata.category(character) == 'Cs' for character in value):
+        raise InvalidInputError('Invalid %s %s: it holds a NUL or a lone surrogate, which cannot be stored' % (
+            what, ascii(value[:80])))
+    return str(value)
 
 
 def _text(value, what):

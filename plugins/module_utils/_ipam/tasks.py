@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .argspec import backend_options
 from .backend import load_backend
+from .errors import PoolNotFoundError
 
 ADDRESS_KEYS = ('address', 'cidr', 'prefix_length', 'gateway', 'pool', 'name', 'description', 'dns_name')
 POOL_KEYS = ('name', 'cidr', 'ranges', 'reserved', 'gateway', 'description', 'min_prefix_length',
@@ -70,8 +71,11 @@ def run_ip_prefix(backend, params, check_mode):
 
 
 def run_ip_address_info(backend, params, check_mode):
-    allocations = backend.allocations(pool=params.get('pool'), name=params.get('name'), address=params.get('address'))
     pools = backend.pools(name=params.get('pool'))
+    if params.get('pool') is not None and not pools:
+        # As every other module: a pool that is not there is an error, not an empty answer.
+        raise PoolNotFoundError('Pool %r does not exist in the %s backend' % (params['pool'], backend.name))
+    allocations = backend.allocations(pool=params.get('pool'), name=params.get('name'), address=params.get('address'))
     return {'changed': False, 'allocations': allocations, 'pools': pools}
 
 
