@@ -174,13 +174,15 @@ class FileLock:
         if store is None:
             return
         current = os.fstat(self._fd)
-        # The umask narrowed a new lock file, or an older version made it 0644: bring it in line when
-        # this user may (its owner, or root). Best effort: a lock file that stays narrower only fails
-        # other users, with a message that says what to change.
-        if current.st_uid == os.geteuid() or os.geteuid() == 0:
+        # The umask narrowed a new lock file, or an older version made it 0644, or root made it: bring
+        # it in line when this user may (root gives it the store's owner too; its owner can set group
+        # and mode). Best effort: a lock file that stays narrower only fails other users, with a
+        # message that says what to change.
+        root = os.geteuid() == 0
+        if root or current.st_uid == os.geteuid():
             try:
-                if current.st_gid != store.st_gid:
-                    os.fchown(self._fd, -1, store.st_gid)
+                if (current.st_uid, current.st_gid) != (store.st_uid if root else current.st_uid, store.st_gid):
+                    os.fchown(self._fd, store.st_uid if root else -1, store.st_gid)
                 if stat.S_IMODE(current.st_mode) != mode:
                     os.fchmod(self._fd, mode)
             except OSError:

@@ -112,19 +112,21 @@ def directory():
 # -- 18. The store file belongs to its owner ---------------------------------------------------------
 
 
+@needs_root
 @pytest.mark.parametrize('extension', FORMATS)
 def test_the_lock_file_takes_the_mode_and_group_of_the_store(tmp_path, extension):
     path = str(tmp_path / ('store.' + extension))
     make_pool(path)
     os.unlink(path + '.lock')
-    os.chmod(path, 0o660)
-    os.chown(path, -1, SHARED_GROUP)
+    set_access([path], ALICE, SHARED_GROUP, 0o660)
     allocate(path, 'a')
-    assert owner_group_mode(path + '.lock')[1:] == (SHARED_GROUP, 0o660)
-    # A lock file that an older version made 0644 is brought in line by its owner's next write.
-    os.chmod(path + '.lock', 0o644)
+    # Root, which keeps the store's owner, gives the lock file that owner too.
+    assert owner_group_mode(path + '.lock') == (ALICE, SHARED_GROUP, 0o660)
+    # A lock file that an older version made 0644 (here, root's) is brought in line by the next write.
+    set_access([path + '.lock'], 0, 0, 0o644)
     allocate(path, 'b')
-    assert owner_group_mode(path + '.lock')[1:] == (SHARED_GROUP, 0o660)
+    assert owner_group_mode(path + '.lock') == (ALICE, SHARED_GROUP, 0o660)
+    assert owner_group_mode(path) == (ALICE, SHARED_GROUP, 0o660)
 
 
 @needs_root
