@@ -135,6 +135,8 @@ class _SqliteSession:
             self.state = SqliteState(self._connection, self._store.path, create=self._write)
         except sqlite3.Error as exc:
             self._close()
+            if self._write:
+                raise self._store.write_error(exc) from None
             raise StoreError('Cannot open store %s: %s; it was left untouched' % (self._store.path, exc)) from None
         except BaseException:
             self._close()
@@ -191,6 +193,8 @@ class SqliteState(StoreState):
                         connection.execute(statement)
                 connection.execute("INSERT INTO meta VALUES ('version', ?)", (str(STORE_VERSION),))
             row = connection.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        except sqlite3.OperationalError:
+            raise  # readonly, locked, I/O: the session names the store and the permission
         except sqlite3.DatabaseError as exc:
             raise StoreError('Store %s is not a usable SQLite database (%s); it was left untouched' % (origin, exc)) from None
         if row is None or row[0] != str(STORE_VERSION):

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 
@@ -233,6 +234,39 @@ def test_a_store_that_may_not_be_read_is_named_with_the_permission(directory, ex
         as_user(BOB, lambda: load_backend({'store': path}).allocations())
     message = str(failure.value)
     assert 'Cannot read store %s' % path in message and 'read permission on the store file' in message
+
+
+def immutable(path, on):
+    """Set or clear the immutable attribute (even root may then not write the file); False where unsupported."""
+    chattr = shutil.which('chattr')
+    if chattr is None:
+        return False
+    return subprocess.run([chattr, '+i' if on else '-i', path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          check=False).returncode == 0
+
+
+@needs_root
+@pytest.mark.parametrize('existing', [True, False], ids=['existing store', 'empty file'])
+def test_a_readonly_sqlite_store_is_named_with_the_permission(tmp_path, existing):
+    """Root skips the permission check, so this is SQLite's own "attempt to write a readonly database"."""
+    path = str(tmp_path / 'store.sqlite')
+    if existing:
+        make_pool(path)
+    else:
+        open(path, 'wb').close()
+    if not immutable(path, True):
+        pytest.skip('chattr +i is not available on this file system')
+    try:
+        with pytest.raises(StoreError) as failure:
+            if existing:
+                allocate(path, 'a')
+            else:
+                make_pool(path)
+    finally:
+        immutable(path, False)
+    message = str(failure.value)
+    assert 'Cannot write store %s: attempt to write a readonly database' % path in message
+    assert 'needs write permission on the store file and on its directory' in message
 
 
 # -- 19. A store path that is a symbolic link -----------------------------------------------------
