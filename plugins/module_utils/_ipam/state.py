@@ -27,6 +27,7 @@ from .model import ADDRESS, PREFIX, PoolSettings, Record
 
 STORE_VERSION = 1
 _RECORD_LISTS = ((ADDRESS, 'addresses'), (PREFIX, 'prefixes'))
+_KIND_OF_VALUE = {int: 'a number', float: 'a number', bool: 'a boolean', type(None): 'null'}
 
 
 def damaged_store(origin, problem):
@@ -303,6 +304,11 @@ class DocumentState(StoreState):
         pools = data.get('pools') or {}
         if not isinstance(pools, dict):
             raise StoreError('Store %s: "pools" must be a mapping of pool name to pool. It was left untouched.' % origin)
+        if not all(map(isinstance, pools, repeat(str))):
+            # YAML reads 10, 1.5, true or null as such, not as text; sorting names of mixed types would fail.
+            name = next(name for name in pools if not isinstance(name, str))
+            raise damaged_store(origin, 'the pool name %r under "pools" is read as %s, not as text: put it in quotes' % (
+                name, _KIND_OF_VALUE.get(type(name), 'a %s' % type(name).__name__)))
         unknown = set(data) - {'version', 'pools'}
         if unknown:
             raise StoreError('Store %s has unknown top-level keys: %s. It was left untouched.' % (

@@ -20,7 +20,7 @@ import stat
 from . import json_codec, yaml_codec
 from .errors import StoreError
 from .locking import FileLock, file_access, group_name, path_access, user_name
-from .state import DocumentState
+from .state import DocumentState, damaged_store
 
 try:
     import yaml
@@ -332,6 +332,8 @@ class JsonStore(DocumentStore):
     def decode(self, text):
         try:
             return json_codec.load(text)
+        except json_codec.RefusedText as exc:
+            raise damaged_store(self.path, exc) from None
         except ValueError as exc:
             raise StoreError('Store %s is not valid JSON (%s); it was left untouched' % (self.path, exc)) from None
 
@@ -347,6 +349,8 @@ class YamlStore(DocumentStore):
             raise StoreError('PyYAML is needed to read %s' % self.path)
         try:
             return yaml_codec.load(text, _YAML_LOADER)
+        except yaml_codec.RefusedText as exc:
+            raise damaged_store(self.path, exc) from None
         except yaml.YAMLError as exc:
             raise StoreError('Store %s is not valid YAML for ipam.allocator (%s); it was left untouched. '
                              'Only plain YAML is accepted: no tags such as !!python/object.' % (
