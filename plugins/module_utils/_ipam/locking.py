@@ -88,20 +88,23 @@ def _process_start(pid):
     """When process ``pid`` started (seconds since the epoch), None if unknown; False if it is gone or a zombie."""
     try:
         with open('/proc/%d/stat' % pid, 'rb') as handle:
-            fields = handle.read().rsplit(b')', 1)[1].split()
+            fields = handle.read().rsplit(b')', 1)[1].split()  # after "pid (command)", which may hold spaces
+        state, start_ticks = fields[0], int(fields[19])
         with open('/proc/stat', 'rb') as handle:
             boot = next(int(line.split()[1]) for line in handle if line.startswith(b'btime '))
     except FileNotFoundError:
         return False
     except (OSError, IndexError, StopIteration, ValueError):
         return None
-    if fields[0] in (b'Z', b'X'):
+    if state in (b'Z', b'X'):
         return False
-    return boot + int(fields[19]) / os.sysconf('SC_CLK_TCK')
+    return boot + start_ticks / os.sysconf('SC_CLK_TCK')
 
 
 def _still_runs(pid, since):
     """Whether the process that wrote a stamp at ``since`` (epoch seconds or None) is still running."""
+    if pid <= 0:
+        return False  # not a process of its own (0 and negatives name process groups)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

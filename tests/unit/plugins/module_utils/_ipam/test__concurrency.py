@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -143,6 +144,24 @@ def test_a_timeout_says_when_the_stamped_holder_has_exited(tmp_path):
     message = str(failure.value)
     assert 'held by pid %d' % earlier.pid not in message
     assert 'pid %d on ' % earlier.pid in message and 'no longer running' in message
+
+
+def test_a_timeout_does_not_take_a_reused_pid_for_the_holder(tmp_path):
+    """The stamp's pid now belongs to a process that started after the stamp: not the holder."""
+    lock_path = str(tmp_path / 'store.yml.lock')
+    with open(lock_path, 'w', encoding='utf-8') as handle:
+        handle.write('pid %d on %s (ansible-playbook) since 2000-01-01T00:00:00+0000\n' % (os.getpid(), socket.gethostname()))
+    ready = CONTEXT.Event()
+    holder = CONTEXT.Process(target=hold_without_a_stamp, args=(lock_path, ready))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(StoreLockTimeoutError, match='pid %d .* which is no longer running' % os.getpid()):
+            with FileLock(lock_path, 0.1):
+                pass
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.join(30)
 
 
 # A holder started as a program of its own, with a secret on its command line as --extra-vars would put it.
