@@ -9,9 +9,12 @@
 
 from __future__ import annotations
 
-from .backend_remote import PREFIXES, RemoteBackend
+from datetime import datetime, timezone
+
+from .backend_remote import RemoteBackend
 from .errors import InvalidInputError
 from .http import HttpError
+from .remote_objects import PREFIXES, problem
 
 DEFAULT_NAMESPACE = 'Global'
 
@@ -69,15 +72,30 @@ class NautobotBackend(RemoteBackend):
     def is_direct_child(self, pool, obj):
         return (obj.get('parent') or {}).get('id') == pool.obj['id']
 
+    def creation_order(self, obj):
+        # Ids are random UUIDs: "created" orders them.  Nautobot makes available-ips and available-prefixes under
+        # one lock, so an object made earlier was also committed earlier, and seen by whoever made a later one.
+        try:
+            created = datetime.fromisoformat(obj.get('created') or '')
+        except ValueError:
+            created = None
+        if created is not None and created.tzinfo is None:
+            created = created.replace(tzinfo=timezone.utc)
+        return (0, created, str(obj['id'])) if created is not None else (1, None, str(obj['id']))
+
     def parent_cidr(self, obj):
         parent_id = (obj.get('parent') or {}).get('id')
         if parent_id is None:
             return None
         if parent_id not in self._parents:
             try:
-                self._parents[parent_id] = self.http.get('%s%s/' % (PREFIXES, parent_id)).data['prefix']
+                response = self.http.get('%s%s/' % (PREFIXES, parent_id))
             except HttpError as exc:
                 if exc.status != 404:
                     raise
                 self._parents[parent_id] = None
+            else:
+                if problem(PREFIXES, response.data) is not None:
+                    raise response.invalid(problem(PREFIXES, response.data))
+                self._parents[parent_id] = response.data['prefix']
         return self._parents[parent_id]

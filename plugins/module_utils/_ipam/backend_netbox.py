@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-from .backend_remote import PREFIXES, RemoteBackend
+from .backend_remote import RemoteBackend
 from .errors import InvalidInputError
+from .remote_objects import PREFIXES, VRFS
 
 
 class NetboxBackend(RemoteBackend):
@@ -36,7 +37,7 @@ class NetboxBackend(RemoteBackend):
         if self.vrf is None:
             return None
         if self._vrf_id is None:
-            found = list(self.http.paged('api/ipam/vrfs/', {'name': self.vrf}))
+            found = self._objects(VRFS, {'name': self.vrf})
             if len(found) != 1:
                 raise InvalidInputError('NetBox has %s VRF named %r (option vrf): give the name of one VRF' % (
                     'no' if not found else len(found), self.vrf))

@@ -21,9 +21,7 @@ serializer as the file backend.
 from __future__ import annotations
 
 import os
-import random
 import re
-import time
 
 from .addresses import BITS, format_address, format_block, parse_address, parse_network
 from .backend import Backend, Outcome
@@ -39,6 +37,8 @@ from .errors import (
 )
 from .http import HttpClient, HttpError
 from .model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
+from .redact import normalized_token
+from .remote_objects import FREE_ADDRESS, FREE_PREFIX, IPS, PREFIXES, RANGES, TAGS, problem
 from .remote_predictions import DROP, FREE, POOL, RELEASED, TAKE, Overlay, prediction
 
 TAG = 'ipam-allocator'
@@ -49,11 +49,7 @@ KEY_FIELD = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 DEFAULT_TIMEOUT = 30
 RACE_ATTEMPTS = 12   # a POST to available-* that lost a server-side race (nautobot#8297)
 WRITE_ATTEMPTS = 3   # a POST whose answer was lost, repeated after checking it did not land
-IPS = 'api/ipam/ip-addresses/'
-PREFIXES = 'api/ipam/prefixes/'
-RANGES = 'api/ipam/ip-ranges/'
 IP_RANGE = 'range'
-TAGS = 'api/extras/tags/'
 _PATHS = {ADDRESS: IPS, PREFIX: PREFIXES, IP_RANGE: RANGES}
 _WORDS = {ADDRESS: 'IP address', PREFIX: 'prefix'}
 
@@ -64,11 +60,6 @@ def _env(*names):
         if value:
             return value
     return None
-
-
-def _pause(attempt):
-    """Jittered, growing, bounded: spreads racing writers apart."""
-    time.sleep(min(2.0, 0.05 * 2 ** attempt) * random.uniform(0.5, 1.5))
 
 
 def _clean(value):
@@ -108,6 +99,10 @@ def _without(intervals, first, last):
             continue
         kept.extend(part for part in ([low, first - 1], [last + 1, high]) if part[0] <= part[1])
     return kept
+
+
+def _shown(obj):
+    return '%s (id %s)' % (obj.get('address') or obj.get('prefix'), obj['id'])
 
 
 def _address_value(text):
@@ -189,7 +184,7 @@ class RemoteBackend(Backend):
     def __init__(self, options):
         super().__init__(options)
         url = options.get('url') or _env('IPAM_ALLOCATOR_URL', self.url_env)
-        token = options.get('token') or _env('IPAM_ALLOCATOR_TOKEN', self.token_env)
+        token = normalized_token(options.get('token') or _env('IPAM_ALLOCATOR_TOKEN', self.token_env) or '', self.product)
         if not url:
             raise BackendError('The %s backend needs the server address: set the "url" option (or %s)' % (self.name, self.url_env))
         if not token:
@@ -204,7 +199,7 @@ class RemoteBackend(Backend):
             raise InvalidInputError('key_field %r must be the name of a custom field: letters, digits and underscores' % (key_field,))
         self.key_field = None if key_field is None else str(key_field)
         validate_certs = options.get('validate_certs')
-        self.http = HttpClient(url, token, self.auth_scheme(str(token)),
+        self.http = HttpClient(url, token, self.auth_scheme(token),
                                validate_certs=True if validate_certs is None else validate_certs,
                                ca_path=options.get('ca_path'), timeout=timeout, product=self.product)
         self._warnings.extend(self.http.warnings)     # plain http to another host
@@ -270,9 +265,13 @@ class RemoteBackend(Backend):
 
     # -- small helpers --------------------------------------------------------------
 
+    def _objects(self, path, params):
+        """Every object of a list endpoint, each checked to have the shape of its kind."""
+        return list(self.http.paged(path, params, check=lambda obj: problem(path, obj)))
+
     def _list(self, path, params):
         try:
-            return [obj for obj in self.http.paged(path, params) if self.in_scope(obj)]
+            return [obj for obj in self._objects(path, params) if self.in_scope(obj)]
         except HttpError as exc:
             if exc.status == 400 and isinstance(exc.data, dict) and set(exc.data) <= {'tag', 'tags'}:
                 return []   # the tag does not exist yet, so nothing carries it
@@ -283,11 +282,15 @@ class RemoteBackend(Backend):
 
     def _count(self, path, params):
         try:
-            return int(self.http.get(path, dict(params, limit=1)).data.get('count') or 0)
+            response = self.http.get(path, dict(params, limit=1))
         except HttpError as exc:
             if exc.status == 400 and isinstance(exc.data, dict) and set(exc.data) <= {'tag', 'tags'}:
                 return 0
             raise
+        count = response.data.get('count') if isinstance(response.data, dict) else None
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise response.invalid('expected a page of results with its "count"')
+        return count
 
     def _delete(self, kind, obj):
         try:
@@ -296,48 +299,63 @@ class RemoteBackend(Backend):
             if exc.status != 404:   # already gone is what we wanted
                 raise
 
-    def _create(self, path, body, find, what):
-        """POST ``body``; when the answer is lost, ``find()`` tells whether it landed before asking again."""
-        attempt = 0
+    def _create(self, path, body, find, what, kind):
+        """POST ``body``: the object made, checked to be a ``kind`` (a path of remote_objects), or None for a 204.
+
+        When the answer is lost (no answer, a timeout, 429/502/503/504: it may have landed), ``find()`` looks the
+        object up (by name) before anything else is decided, and what it finds is the answer; only when nothing
+        landed is the POST sent again, after the transport's backoff.  A POST that lands later still is met by the
+        caller's confirmation by name (``_confirmed``) or by the next ``_find``, which keep the object made first.
+        """
         tag_made = False
+        lost = 0
         while True:
-            attempt += 1
             try:
-                return _single(self.http.post(path, body).data)
+                response = self.http.post(path, body)
             except HttpError as exc:
                 if not tag_made and body.get('tags') == [self.tag_ref(TAG)] and _tags_refused(exc):
                     # New objects name their tag instead of looking its id up first; the one request
                     # saved per task costs one failed POST the first time the tag is missing.
                     self._tag_id(TAG, create=True)
                     tag_made = True
-                    attempt -= 1    # not an attempt lost to the server
                     continue
                 if not exc.transient:
                     raise
-                try:
-                    landed = find()
-                except HttpError:
-                    raise HttpError('%s. Whether %s was made is not known: rerun the task once %s answers; it finds what was '
-                                    'made by its name and never makes it twice' % (str(exc).rstrip('.'), what, self.product),
-                                    exc.status, exc.data) from None
+                landed = self._landed(exc, find, what)
                 if landed is not None:
                     return landed
-                if attempt >= WRITE_ATTEMPTS:
+                lost += 1
+                if lost >= WRITE_ATTEMPTS:
                     raise
-                _pause(attempt + 3)
+                self.http.pause(lost)
+                continue
+            made = _single(response.data)
+            reason = None if made is None else problem(kind, made)
+            if reason is not None:
+                raise response.invalid(reason)
+            return made
+
+    def _landed(self, exc, find, what):
+        """After a lost answer: what ``find()`` finds, or None; an error that says so when it cannot look."""
+        try:
+            return find()
+        except HttpError:
+            message = ('%s. Whether %s was made is not known: rerun the task once %s answers; it finds what was made '
+                       'by its name and never makes it twice' % (str(exc).rstrip('.'), what, self.product))
+        raise HttpError(message, exc.status, exc.data)
 
     def _tag_id(self, tag, create=False):
         if tag in self._tag_ids:
             return self._tag_ids[tag]
 
         def find():
-            found = list(self.http.paged(TAGS, self.tag_query(tag)))
+            found = self._objects(TAGS, self.tag_query(tag))
             return found[0] if found else None
 
         found = find()
         if found is None and create:
             try:
-                found = self._create(TAGS, self.tag_body(tag), find, 'the tag %r' % tag)
+                found = self._create(TAGS, self.tag_body(tag), find, 'the tag %r' % tag, TAGS)
             except HttpError as exc:
                 # Made meanwhile by another process? (Nautobot answers that race with a 500 IntegrityError.)
                 found = find() if exc.status not in (401, 403) else None
@@ -418,17 +436,43 @@ class RemoteBackend(Backend):
         return self.children_filter(pool)
 
     def _find(self, kind, pool, name):
-        """The object ``name`` holds in ``pool``: one query, then an exact check of what it returned."""
+        """The object ``name`` holds in ``pool``: one query, then an exact check of what it returned.
+
+        The servers do not keep names unique, so a name can hold several objects: a POST whose answer was lost and
+        that landed after it was sent again, or two tasks allocating one name at once.  The object the server made
+        first is kept and the others are deleted (in check mode only said), so every task reports the same one.
+        """
         params = dict(self.scope(), **self.tag_filter(TAG))
         params.update(self._kind_filter(kind, pool))
         params.update(self._name_filter(kind, name))
-        found = [obj for obj in self._list(_PATHS[kind], params)
-                 if self._name_of(obj, name)[0] == name and self._belongs(kind, pool, obj)]
+        found = sorted((obj for obj in self._list(_PATHS[kind], params)
+                        if self._name_of(obj, name)[0] == name and self._belongs(kind, pool, obj)), key=self.creation_order)
         if len(found) > 1:
-            raise BackendError('%s holds %d objects for %r in pool %s: %s. Delete all but one in %s' % (
-                self.product, len(found), name, pool.cidr,
-                ', '.join('%s (id %s)' % (obj.get('address') or obj.get('prefix'), obj['id']) for obj in found), self.product))
+            kept, others = _shown(found[0]), ', '.join(_shown(obj) for obj in found[1:])
+            if self._checking is not False:
+                self._warnings.append('%s holds %d objects for %r in pool %s; a real run keeps %s, made first, and deletes %s'
+                                      % (self.product, len(found), name, pool.cidr, kept, others))
+            else:
+                for obj in found[1:]:
+                    self._delete(kind, obj)
+                self._warnings.append('%s held %d objects for %r in pool %s (an answer lost and the request sent again, or '
+                                      'another task allocating the same name at the same time): kept %s, made first, and '
+                                      'deleted %s' % (self.product, len(found), name, pool.cidr, kept, others))
         return found[0] if found else None
+
+    def _confirmed(self, kind, pool, name):
+        """What ``name`` holds once an object was made for it, looked up again: another task may have made one for
+        the same name at the same time, or an earlier POST of ours may have landed late; the first made is kept."""
+        held = self._find(kind, pool, name)
+        if held is None:
+            raise BackendError('%s made the %s of %r in pool %s, but no longer holds it for that name (released by another '
+                               'task at the same time?): rerun the task' % (self.product, _WORDS[kind], name, pool.cidr))
+        return held
+
+    def creation_order(self, obj):
+        """Sorts objects in the order the server made them (NetBox ids grow; Nautobot's are random, see there)."""
+        ident = obj['id']
+        return (0, ident, '') if isinstance(ident, int) else (1, 0, str(ident))
 
     def _describe(self, kind, obj):
         """Words for the holder of an address or prefix: its name when it is ours."""
@@ -670,12 +714,35 @@ class RemoteBackend(Backend):
             return free
         values = set()
         for path in self._available_ips_paths(pool):
-            data = self.http.get(path, {'limit': count + 2 + len(taken)}).data or []
-            values.update(_address_value(item['address']) for item in data)
+            values.update(first for first, _last in self._free_space(path, count + 2 + len(taken), pool))
             if len(values - taken) >= count + 2:
                 break
         values.update(record.first for record in overlay.freed(ADDRESS, pool.cidr))
         return [value for value in sorted(values - taken) if allowed(value) is None][:count]
+
+    def _free_space(self, path, limit, pool):
+        """What GET ``path`` (available-ips or available-prefixes) lists as free, as ``(first, last)``, each checked
+        to be inside ``pool``: a server that offers more is not trusted with the rest."""
+        response = self.http.get(path, {'limit': limit})
+        kind, field = (FREE_PREFIX, 'prefix') if path.endswith('available-prefixes/') else (FREE_ADDRESS, 'address')
+        if not isinstance(response.data, (list, type(None))):
+            raise response.invalid('expected a list of free %ses' % field)
+        blocks = []
+        for item in response.data or ():
+            reason = problem(kind, item)
+            if reason is None:
+                if kind == FREE_ADDRESS:
+                    version, first = parse_address(item[field].split('/', 1)[0])
+                    last = first
+                else:
+                    block = parse_network(item[field], strict=False)
+                    version, first, last = block.version, block.first, block.last
+                if version != pool.network.version or not pool.network.contains_block(first, last):
+                    reason = '%s is outside pool %s' % (item[field], pool.cidr)
+            if reason is not None:
+                raise response.invalid(reason)
+            blocks.append((first, last))
+        return blocks
 
     @staticmethod
     def _available_ips_paths(pool):
@@ -731,7 +798,7 @@ class RemoteBackend(Backend):
             body = dict(self.scope_fields(), **self.status_fields())
             body.update(prefix=cidr, description=description or '')
             self._create(PREFIXES, body, lambda: _single(self._list(PREFIXES, dict(self.scope(), prefix=cidr))),
-                         'the prefix %s' % cidr)
+                         'the prefix %s' % cidr, PREFIXES)
             self._pools.pop(cidr, None)
             if gateway is not None:
                 self._make_gateway(network, gateway)
@@ -793,7 +860,7 @@ class RemoteBackend(Backend):
             body = dict(self.scope_fields(), **self.status_fields())
             body.update(start_address=start, end_address=end, tags=[self.tag_ref(TAG)], description=_range_description(network))
             self._create(RANGES, body, lambda start=start: _single(self._list(RANGES, dict(self.scope(), start_address=start))),
-                         'the IP range %s-%s' % (start, end))
+                         'the IP range %s-%s' % (start, end), RANGES)
 
     def _check_free(self, network, value, what):
         holder = self._holder(network, value)
@@ -804,7 +871,7 @@ class RemoteBackend(Backend):
         self._tag_id(GATEWAY_TAG, create=True)
         body = dict(self.scope_fields(), **self.status_fields())
         body.update(address='%s/%d' % (gateway, network.prefix_length), description='gateway', tags=[self.tag_ref(GATEWAY_TAG)])
-        self._create(IPS, body, lambda: (self._gateway(network) or (None, None))[1], 'the gateway %s' % gateway)
+        self._create(IPS, body, lambda: (self._gateway(network) or (None, None))[1], 'the gateway %s' % gateway, IPS)
 
     def remove_pool(self, name, force=False, check_mode=False):
         self._checking = check_mode
@@ -928,27 +995,50 @@ class RemoteBackend(Backend):
         raise self._exhausted(pool)
 
     def _allocate_next_at(self, path, pool, name, body):
-        """The object the server made at ``path``, or None when that prefix or range is full."""
+        """The object ``name`` holds once the server made it at ``path``, or None when that prefix or range is full."""
+        set_aside = set()
         for attempt in range(1, RACE_ATTEMPTS + 1):
             try:
-                obj = self._create(path, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name)
+                obj = self._create(path, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name, IPS)
             except HttpError as exc:
                 if exc.status == 409:               # NetBox: full
                     return None
                 if not self._lost_race(exc):
                     raise
                 if attempt < RACE_ATTEMPTS:
-                    _pause(attempt)
+                    self.http.pause(attempt)
                 continue
             if obj is None:                         # Nautobot: 204 when full
                 return None
             value = _address_value(obj['address'])
-            reason = pool.settings.allowed_for_address(value)
+            reason = self._refused_offer(path, pool, obj, value, set_aside)
             if reason is None:
-                return obj
+                return self._confirmed(ADDRESS, pool, name)
             self._set_aside(obj, reason)
+            set_aside.add(value)
         raise BackendError('%s kept answering that the next address of pool %s was taken (%d attempts): too many '
                            'allocations at once; rerun the task' % (self.product, pool.cidr, RACE_ATTEMPTS))
+
+    def _refused_offer(self, path, pool, obj, value, set_aside):
+        """None when the address the server made is one our rules allow; why not when it is one the server may
+        rightly offer but we keep free (the network or broadcast address, IPv6's subnet-router anycast address).
+        Anything else breaks the server's contract: what this task made is deleted, and the error says what came."""
+        network = pool.network
+        version = parse_address(obj['address'].split('/', 1)[0])[0]
+        if version != network.version:
+            broken = 'not IPv%d like the pool' % network.version
+        elif not obj['address'].endswith('/%d' % network.prefix_length):
+            broken = 'not of the prefix length of the pool (/%d)' % network.prefix_length
+        else:
+            reason = pool.settings.allowed_for_address(value)
+            low, high = network.usable_bounds()
+            if reason is None or (value in network and not low <= value <= high and value not in set_aside):
+                return reason
+            broken = 'offered again after it was kept free' if value in set_aside else reason
+        self._delete(ADDRESS, obj)
+        raise BackendError('%s answered POST /%s with %s, which is %s: the server does not allocate from pool %s as its API '
+                           'says. The address it made was deleted and nothing is allocated; check the prefix and its IP '
+                           'ranges in %s' % (self.product, path, obj['address'], broken, pool.cidr, self.product))
 
     @staticmethod
     def _lost_race(exc):
@@ -969,22 +1059,30 @@ class RemoteBackend(Backend):
             if current_obj is not None and self.can_move_address:   # the name moves: one atomic change of its address
                 body = self._key_fields(name, description)
                 body.update(address=address, dns_name=dns_name or '')
-                return self.http.patch('%s%s/' % (IPS, current_obj['id']), body).data
+                response = self.http.patch('%s%s/' % (IPS, current_obj['id']), body)
+                if problem(IPS, response.data) is not None:
+                    raise response.invalid(problem(IPS, response.data))
+                return response.data
             body = self._new_body(ADDRESS, name, description, dns_name)
             body.update(self.scope_fields())
             body['address'] = address
-            if current_obj is None:
-                return self._create(IPS, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name)
-            # The server cannot change an address: make the new one, then drop the old one.
-            created = self._create(IPS, body, lambda: self._find_at(pool, name, address), 'the address of %r' % name)
-            self._delete(ADDRESS, current_obj)
-            return created
+            if current_obj is not None:
+                # The server cannot change an address: make the new one, then drop the old one.
+                created = self._create(IPS, body, lambda: self._find_at(pool, name, address), 'the address of %r' % name, IPS)
+                self._delete(ADDRESS, current_obj)
+                return created
+            self._create(IPS, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name, IPS)
         except HttpError as exc:
             holder = self._holder(pool.network, value) if exc.status == 400 else None
             if holder is None:
                 raise
             raise ConflictError('Cannot allocate %s to %r in pool %r: it is already held by %s. Release it first or ask '
                                 'for another address.' % (address.split('/')[0], name, pool.cidr, holder)) from None
+        held = self._confirmed(ADDRESS, pool, name)
+        if held['address'] != address:
+            raise ConflictError('Cannot allocate %s to %r in pool %r: another task gave %r %s at the same time' % (
+                address.split('/')[0], name, pool.cidr, name, held['address'].split('/')[0]))
+        return held
 
     def release(self, pool, name=None, address=None, check_mode=False):
         self._checking = check_mode
@@ -1035,10 +1133,7 @@ class RemoteBackend(Backend):
                 block = parse_network(obj['prefix'], strict=False)
                 free = _without(free, block.first, block.last)
         else:
-            free = []
-            for item in self.http.get(pool.path + 'available-prefixes/', {'limit': 1000}).data or []:
-                block = parse_network(item['prefix'], strict=False)
-                free.append([block.first, block.last])
+            free = [[first, last] for first, last in self._free_space(pool.path + 'available-prefixes/', 1000, pool)]
         overlay = self._overlay()
         for record in overlay.freed(PREFIX, pool.cidr):
             free = _without(free, record.first, record.last) + [[record.first, record.last]]
@@ -1119,8 +1214,11 @@ class RemoteBackend(Backend):
                 body = self._new_body(PREFIX, name, description)
                 body.update(self.scope_fields())
                 body['prefix'] = text
-                after = self._record(PREFIX, self._create(PREFIXES, body, lambda: self._find(PREFIX, found, name),
-                                                          'the prefix of %r' % name), name)
+                self._create(PREFIXES, body, lambda: self._find(PREFIX, found, name), 'the prefix of %r' % name, PREFIXES)
+                held = self._confirmed(PREFIX, found, name)
+                if parse_network(held['prefix'], strict=False).text() != text:
+                    raise ConflictError('Cannot allocate %s to %r in pool %r: another task gave %r %s at the same time' % (
+                        text, name, found.cidr, name, held['prefix']))
         if check_mode:
             self._predict(TAKE, found, after)
         return Outcome(True, None, record_view(settings, after))
@@ -1142,20 +1240,27 @@ class RemoteBackend(Backend):
         body = self._new_body(PREFIX, name, description)
         body['prefix_length'] = length
         for attempt in range(1, RACE_ATTEMPTS + 1):
+            path = pool.path + 'available-prefixes/'
             try:
-                obj = self._create(pool.path + 'available-prefixes/', body, lambda: self._find(PREFIX, pool, name),
-                                   'the prefix of %r' % name)
+                obj = self._create(path, body, lambda: self._find(PREFIX, pool, name), 'the prefix of %r' % name, PREFIXES)
             except HttpError as exc:
                 if exc.status == 409:
                     raise self._prefix_exhausted(pool, length) from None
                 if not self._lost_race(exc):
                     raise
                 if attempt < RACE_ATTEMPTS:
-                    _pause(attempt)
+                    self.http.pause(attempt)
                 continue
             if obj is None:
                 raise self._prefix_exhausted(pool, length)
-            return obj
+            made = parse_network(obj['prefix'], strict=False)
+            if (made.version != pool.network.version or made.prefix_length != length
+                    or not pool.network.contains_block(made.first, made.last)):
+                self._delete(PREFIX, obj)
+                raise BackendError('%s answered POST /%s with %s, which is not a /%d inside pool %s: the server does not '
+                                   'allocate as its API says. The prefix it made was deleted and nothing is allocated'
+                                   % (self.product, path, obj['prefix'], length, pool.cidr))
+            return self._confirmed(PREFIX, pool, name)
         raise BackendError('%s kept answering that the next /%d of pool %s was taken (%d attempts): rerun the task'
                            % (self.product, length, pool.cidr, RACE_ATTEMPTS))
 

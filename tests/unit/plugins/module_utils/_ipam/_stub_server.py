@@ -23,9 +23,13 @@ from urllib.parse import parse_qs, urlsplit
 
 
 class Reply:
-    def __init__(self, status=200, body=None, headers=None, delay=0.0, reset=False, then=None):
+    """One answer: ``body`` is sent as JSON (a callable makes it from the request it answers), ``raw`` (bytes) as it
+    is, with the Content-Type header given in ``headers``."""
+
+    def __init__(self, status=200, body=None, headers=None, delay=0.0, reset=False, then=None, raw=None):
         self.status = status
         self.body = body
+        self.raw = raw
         self.headers = headers or {}
         self.delay = delay
         self.reset = reset
@@ -53,7 +57,7 @@ class Seen:
 
 
 class StubServer:
-    def __init__(self):
+    def __init__(self, port=0):
         self.routes = []
         self.seen = []
         self._lock = threading.Lock()
@@ -83,12 +87,13 @@ class StubServer:
                     self.close_connection = True
                     self.connection.close()
                     return
-                data = b'' if reply.body is None else json.dumps(reply.body).encode()
+                body = reply.body(seen) if callable(reply.body) else reply.body
+                data = reply.raw if reply.raw is not None else b'' if body is None else json.dumps(body).encode()
                 try:
                     self.send_response(reply.status)
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
-                    if data:
+                    if data and reply.raw is None:
                         self.send_header('Content-Type', 'application/json')
                     self.send_header('Content-Length', str(len(data)))
                     self.end_headers()
@@ -98,7 +103,7 @@ class StubServer:
 
             do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
 
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.server = ThreadingHTTPServer(('127.0.0.1', port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
 

@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -43,6 +45,8 @@ def failure(call):
         call()
     assert TOKEN not in str(caught.value)
     assert 'SECRET' not in str(caught.value)
+    # Nothing of the library's exception (which may quote the request) is chained for a traceback to show.
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
     return caught.value
 
 
@@ -75,9 +79,56 @@ def test_gateway_errors_give_up_after_bounded_attempts(stub):
 
 
 def test_backoff_is_jittered_and_bounded():
-    delays = [client('http://127.0.0.1:9', backoff=0.5, max_backoff=4.0)._delay(attempt) for attempt in range(1, 10)]
+    delays = [http.backoff_seconds(retry, 0.5, 4.0) for retry in range(1, 10)]
     assert all(0.25 <= delay <= 6.0 for delay in delays)
     assert len(set(delays)) > 1
+
+
+def test_one_pause_for_the_transport_and_the_backend(monkeypatch):
+    # urllib3's Retry on the session and the backend's pause after a lost answer wait by the same function.
+    asked = []
+    monkeypatch.setattr(http, 'backoff_seconds', lambda retry, base, ceiling: asked.append((retry, base, ceiling)) or 0)
+    api = client('http://127.0.0.1:9', backoff=0.3)
+    api.pause(2)
+    retry = api._session.get_adapter('http://127.0.0.1:9').max_retries
+    assert retry.new(history=(None, None, None)).get_backoff_time() == 0
+    assert asked == [(2, 0.3, http._Retry.BACKOFF_MAX), (3, 0.3, http._Retry.BACKOFF_MAX)]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def test_a_post_is_repeated_when_the_connection_failed_before_it_was_sent():
+    # Nothing reached the server (connection refused: it starts late), so sending it again cannot make anything twice.
+    port = free_port()
+    started = []
+
+    def start_late():
+        started.append(StubServer(port))
+        started[0].add('POST', '/api/x/', Reply(201, {'id': 1}))
+        started[0].start()
+
+    late = threading.Timer(0.3, start_late)
+    late.start()
+    try:
+        assert client('http://127.0.0.1:%d' % port, attempts=8, backoff=0.1).post('api/x/', {'a': 1}).data == {'id': 1}
+    finally:
+        late.join()
+        if started:
+            started[0].stop()
+    assert len(started[0].calls('POST')) == 1
+
+
+def test_retry_after_is_honoured_within_a_bound(stub, monkeypatch):
+    monkeypatch.setattr(http._Retry, 'RETRY_AFTER_MAX', 0.2)
+    stub.add('GET', '/api/x/', Reply(503, {'detail': 'maintenance'}, headers={'Retry-After': '3600'}),
+             Reply(429, {'detail': 'slow down'}, headers={'Retry-After': 'not a date'}), Reply(200, {'ok': 3}))
+    started = time.monotonic()
+    assert client(stub.url).get('api/x/').data == {'ok': 3}
+    assert time.monotonic() - started < 2
 
 
 def test_connection_reset_on_get_is_retried(stub):
@@ -201,9 +252,12 @@ def test_bad_url(url):
         client(url)
 
 
-def test_userinfo_in_url_is_not_shown():
-    api = client('http://user:pa55word@127.0.0.1:9/')
-    assert 'pa55word' not in api.shown_base
+@pytest.mark.parametrize('url', ['http://user:pa55word@127.0.0.1:9/', 'http://pa55word@127.0.0.1:9', 'https://:pa55word@[::1]/nb'])
+def test_credentials_in_the_url_are_refused_unseen(url):
+    # requests would send them as Basic auth instead of the token, and check-mode predictions would carry them.
+    with pytest.raises(BackendError, match='holds a user name or password') as caught:
+        client(url)
+    assert 'pa55word' not in str(caught.value)
 
 
 def test_without_requests_says_how_to_install(monkeypatch):

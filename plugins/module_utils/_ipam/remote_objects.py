@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) ipam.allocator contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# PRIVATE to the ipam.allocator collection: no compatibility guarantee for other users.
+
+"""The server's objects as the remote backends read them: where they live and what shape they must have.
+
+Every object a NetBox or Nautobot answer brings in is checked here before the
+backend reads a field of it, so an answer of the wrong shape (a proxy's page, a
+broken server) is an error that names the request, never a ``KeyError`` later.
+"""
+
+from __future__ import annotations
+
+from .addresses import parse_address, parse_network
+from .errors import InvalidInputError
+
+IPS = 'api/ipam/ip-addresses/'
+PREFIXES = 'api/ipam/prefixes/'
+RANGES = 'api/ipam/ip-ranges/'
+TAGS = 'api/extras/tags/'
+VRFS = 'api/ipam/vrfs/'
+#: the items of GET .../available-ips/ and .../available-prefixes/: free space, not objects (no id)
+FREE_ADDRESS = 'available-ips'
+FREE_PREFIX = 'available-prefixes'
+
+_ADDRESS_FIELDS = {IPS: ('address',), RANGES: ('start_address', 'end_address'), FREE_ADDRESS: ('address',)}
+_PREFIX_FIELDS = {PREFIXES: ('prefix',), FREE_PREFIX: ('prefix',)}
+# Fields read with .get(): absent is fine, another type is not.
+_OPTIONAL = (('description', str), ('dns_name', str), ('tags', list), ('custom_fields', dict), ('vrf', dict),
+             ('parent', dict), ('namespace', dict), ('_depth', int), ('created', str))
+
+
+def problem(kind, obj):
+    """Why ``obj`` is not an object of ``kind`` (one of the paths above) as the API returns it, or None."""
+    if not isinstance(obj, dict):
+        return 'an item is %s, not an object' % type(obj).__name__
+    if kind not in (FREE_ADDRESS, FREE_PREFIX):
+        ident = obj.get('id')
+        if isinstance(ident, bool) or not isinstance(ident, (int, str)) or ident == '':
+            return 'an object has no "id"'
+    for field in _ADDRESS_FIELDS.get(kind, ()):
+        reason = _address_problem(obj.get(field))
+        if reason is not None:
+            return '"%s" %s' % (field, reason)
+    for field in _PREFIX_FIELDS.get(kind, ()):
+        try:
+            parse_network(str(obj.get(field)), strict=False)
+        except InvalidInputError:
+            return '"%s" is %r, not a prefix' % (field, obj.get(field))
+    for field, kind_of_value in _OPTIONAL:
+        value = obj.get(field)
+        if value is not None and (not isinstance(value, kind_of_value) or isinstance(value, bool)):
+            return '"%s" is %r, not a %s' % (field, value, kind_of_value.__name__)
+    return None
+
+
+def _address_problem(text):
+    """None when ``text`` is an address with its prefix length (``10.0.0.5/24``), as the API writes them."""
+    if isinstance(text, str) and text.count('/') == 1:
+        try:
+            parse_address(text.split('/')[0])
+            parse_network(text, strict=False)
+            return None
+        except InvalidInputError:
+            pass
+    return 'is %r, not an address with its prefix length' % (text,)
