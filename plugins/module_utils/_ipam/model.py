@@ -59,7 +59,9 @@ def valid_name(value, what='name'):
     if len(value) > MAX_NAME_LENGTH:
         raise InvalidInputError('Invalid %s %r...: %d characters, at most %d are allowed' % (
             what, value[:40], len(value), MAX_NAME_LENGTH))
-    for position, character in enumerate(value):
+    # str.isprintable() is False for every forbidden category (and for some allowed ones, such as a
+    # no-break space): only then is the name looked at character by character.
+    for position, character in enumerate(() if value.isprintable() else value):
         if unicodedata.category(character) in _FORBIDDEN_CATEGORIES:
             raise InvalidInputError('Invalid %s %s: character %d is %s, which a name may not hold (only printable '
                                     'characters)' % (what, ascii(value), position + 1, ascii(character)))
