@@ -57,27 +57,31 @@ IP_ADDRESS = dict(
     argument_spec=with_backend(
         pool=dict(type='str', required=True),
         name=dict(type='str'),
+        # Many names in one task: each item a name or a mapping (bulk.requests_from_items checks them).
+        names=dict(type='list', elements='raw'),
         address=dict(type='str'),
         mac=dict(type='str'),
         description=dict(type='str'),
         dns_name=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     ),
-    required_if=[('state', 'present', ('name',)), ('state', 'absent', ('name', 'address'), True)],
-    mutually_exclusive=[('address', 'mac')],
+    required_if=[('state', 'present', ('name', 'names'), True), ('state', 'absent', ('name', 'address', 'names'), True)],
+    mutually_exclusive=[('address', 'mac'), ('name', 'names'), ('address', 'names'), ('mac', 'names')],
 )
 
 IP_PREFIX = dict(
     argument_spec=with_backend(
         pool=dict(type='str', required=True),
         name=dict(type='str'),
+        names=dict(type='list', elements='raw'),
         prefix_length=dict(type='int'),
         prefix=dict(type='str'),
         description=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         force=dict(type='bool', default=False),
     ),
-    required_if=[('state', 'present', ('name',)), ('state', 'absent', ('name', 'prefix'), True)],
+    required_if=[('state', 'present', ('name', 'names'), True), ('state', 'absent', ('name', 'prefix', 'names'), True)],
+    mutually_exclusive=[('name', 'names'), ('prefix', 'names')],
 )
 
 IP_ADDRESS_INFO = dict(

@@ -19,7 +19,8 @@ from __future__ import annotations
 import abc
 import math
 
-from .errors import BackendError, InvalidInputError
+from .bulk import planning_order
+from .errors import BackendError, InvalidInputError, IpamError
 
 # Every option a backend may read; modules, lookups and the inventory plugin
 # document them once in the ``ipam.allocator.backend`` doc fragment.
@@ -55,6 +56,27 @@ class Outcome:
     def diff(self):
         return {'before': self.before, 'after': self.after}
 
+
+
+class BulkOutcome:
+    """The answer to a request for many names: one ``Outcome`` per name, in the order the names were given."""
+
+    __slots__ = ('outcomes',)
+
+    def __init__(self, outcomes):
+        #: name -> Outcome, in request order
+        self.outcomes = outcomes
+
+    @property
+    def changed(self):
+        return any(outcome.changed for outcome in self.outcomes.values())
+
+    @property
+    def diff(self):
+        """Before and after of the names that change, keyed by name (a rerun shows two empty mappings)."""
+        changed = [(name, outcome) for name, outcome in self.outcomes.items() if outcome.changed]
+        return {'before': {name: outcome.before for name, outcome in changed if outcome.before},
+                'after': {name: outcome.after for name, outcome in changed if outcome.after}}
 
 class Backend(abc.ABC):
     """Where pools and allocations live.
@@ -113,6 +135,53 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def release(self, pool, name=None, address=None, check_mode=False):
         """Release the address held by ``name`` (or the holder of ``address``); nothing held is not an error."""
+
+    # -- many names at once ---------------------------------------------------------
+    #
+    # ``requests`` is a list of ``bulk.AddressRequest`` / ``bulk.PrefixRequest`` with distinct,
+    # valid names (``bulk.requests_from_items`` checked them); the answer is a ``BulkOutcome``.
+    # The defaults below call the single-name methods one request at a time, in
+    # ``bulk.planning_order``: correct, but NOT atomic (a request that fails leaves the ones
+    # before it done, and the error says so) and one round trip per name.  A backend that can
+    # do better overrides them: the file backend plans the whole list and writes it under one
+    # lock; a server backend can read the names already held with one list request and create
+    # the new ones with one bulk POST.  In check mode the defaults rely on the backend passing
+    # each single call's prediction on to the next (``self.predicted``), as the built-in ones do.
+
+    def bulk_allocate(self, pool, requests, check_mode=False):
+        """``allocate`` for every ``AddressRequest``; BulkOutcome."""
+        return self._one_by_one(requests, 'allocated', lambda request: self.allocate(
+            pool, request.name, address=request.address, mac=request.mac, description=request.description,
+            dns_name=request.dns_name, check_mode=check_mode))
+
+    def bulk_release(self, pool, requests, check_mode=False):
+        """``release`` for every ``AddressRequest`` (its ``name``, and ``address`` when given); BulkOutcome."""
+        return self._one_by_one(requests, 'released', lambda request: self.release(
+            pool, name=request.name, address=request.address, check_mode=check_mode))
+
+    def bulk_allocate_prefix(self, pool, requests, check_mode=False):
+        """``allocate_prefix`` for every ``PrefixRequest``; BulkOutcome."""
+        return self._one_by_one(requests, 'allocated', lambda request: self.allocate_prefix(
+            pool, request.name, prefix_length=request.prefix_length, prefix=request.prefix,
+            description=request.description, check_mode=check_mode))
+
+    def bulk_release_prefix(self, pool, requests, force=False, check_mode=False):
+        """``release_prefix`` for every ``PrefixRequest``; BulkOutcome."""
+        return self._one_by_one(requests, 'released', lambda request: self.release_prefix(
+            pool, name=request.name, prefix=request.prefix, force=force, check_mode=check_mode))
+
+    @staticmethod
+    def _one_by_one(requests, done, call):
+        outcomes = {}
+        for request in planning_order(requests):
+            try:
+                outcomes[request.name] = call(request)
+            except IpamError as exc:
+                changed = [name for name, outcome in outcomes.items() if outcome.changed]
+                note = ' (this backend changes one name at a time: %d name(s) before it were %s: %s)' % (
+                    len(changed), done, ', '.join(map(repr, changed))) if changed else ''
+                raise type(exc)('%s: %s%s' % (request.label, exc, note)) from None
+        return BulkOutcome({request.name: outcomes[request.name] for request in requests})
 
     # -- prefixes (optional: a backend without them raises BackendError) -------------
 

@@ -14,7 +14,7 @@ import gc
 import os
 
 from .addresses import parse_address
-from .backend import Backend, Outcome, seconds_option
+from .backend import Backend, BulkOutcome, Outcome, seconds_option
 from .changes import StoreChange, replay
 from .engine import (
     child_pools,
@@ -23,10 +23,14 @@ from .engine import (
     free_prefixes,
     plan_address,
     plan_address_release,
+    plan_address_releases,
+    plan_addresses,
     plan_pool,
     plan_pool_removal,
+    plan_many,
     plan_prefix,
     plan_prefix_release,
+    plan_prefixes,
 )
 from .errors import BackendError, InvalidInputError, PoolExhaustedError, PoolInUseError
 from .model import ADDRESS, PREFIX, Record, pool_view, record_view
@@ -118,9 +122,15 @@ class FileBackend(Backend):
         return os.path.realpath(self.store.path)
 
     @contextlib.contextmanager
-    def _reading(self):
-        """The store as read; in check mode with the predictions of this run's earlier tasks on top, in memory."""
+    def _reading(self, read_only=False):
+        """The store as read; in check mode with the predictions of this run's earlier tasks on top, in memory.
+
+        ``read_only``: a pool a hand edit left with two names on one address is a warning
+        (both are listed), where anything that may change the store refuses it.
+        """
         with self.store.reading() as state:
+            if read_only:
+                state.warn_of_damage(self.warnings)
             predictions = [step['changes'] for step in list(self.pending) + self.predicted
                            if isinstance(step, dict) and step.get('store') == self._store_key
                            and isinstance(step.get('changes'), list)]
@@ -147,10 +157,19 @@ class FileBackend(Backend):
                           record_view(space.settings, change.after))
         return outcome, [StoreChange(space.settings.name, change.before, change.after)] if change.changed else []
 
+    @staticmethod
+    def _bulk_record_plan(space, requests, changes, extra=()):
+        """A BulkOutcome of ``changes`` (one engine Change per request, in order), and the StoreChanges to make."""
+        changed = [change.before is not change.after and change.changed for change in changes]
+        pool = space.settings.name
+        store_changes = list(extra) + [StoreChange(pool, change.before, change.after)
+                                       for change, is_changed in zip(changes, changed) if is_changed]
+        return _PlannedBulk(space.settings, requests, changes, changed), store_changes
+
     # -- reading ------------------------------------------------------------------
 
     def pools(self, name=None):
-        with self._reading() as state:
+        with self._reading(read_only=True) as state:
             names = state.pool_names()
             if name is not None:
                 names = [name] if name in names else []
@@ -179,7 +198,7 @@ class FileBackend(Backend):
         value = None
         if address is not None:
             value = parse_address(str(address).split('/', 1)[0])[1]
-        with self._reading() as state:
+        with self._reading(read_only=True) as state:
             return self._matching(state, ADDRESS, pool, name, value)
 
     def peek(self, pool, count=1):
@@ -239,13 +258,28 @@ class FileBackend(Backend):
             return self._record_plan(space, plan_address_release(space, name, address))
         return plan
 
+    # -- many names at once: one plan, one lock, one read, one write -------------------
+
+    def bulk_allocate(self, pool, requests, check_mode=False):
+        """All of ``requests`` or, raising with the item named, none: planned whole, then written under one lock."""
+        return self._change('bulk', check_mode, pool=pool, requests=requests, planner=plan_addresses)
+
+    def bulk_release(self, pool, requests, check_mode=False):
+        return self._change('bulk', check_mode, pool=pool, requests=requests, planner=plan_address_releases)
+
+    def _plan_bulk(self, pool, requests, planner):
+        def plan(state):
+            space = state.space(pool)
+            return self._bulk_record_plan(space, requests, planner(space, requests))
+        return plan
+
     # -- prefixes -----------------------------------------------------------------
 
     def prefixes(self, pool=None, name=None, prefix=None):
         value = None
         if prefix is not None:
             value = parse_address(str(prefix).split('/', 1)[0])[1]
-        with self._reading() as state:
+        with self._reading(read_only=True) as state:
             found = self._matching(state, PREFIX, pool, name, value)
         if prefix is not None:
             found = [view for view in found if view['prefix'] == str(prefix)]
@@ -271,29 +305,106 @@ class FileBackend(Backend):
     def _plan_allocate_prefix(self, pool, name, prefix_length, prefix, description):
         def plan(state):
             space = state.space(pool)
-            change = plan_prefix(space, name, prefix_length, prefix, description)
-            moves = change.before is not None and (change.before.first, change.before.last) != (change.after.first, change.after.last)
-            carved = [child for child, _in_use in child_pools(state, pool, change.before)] if moves else []
-            if carved:
-                raise PoolInUseError('Prefix %s of pool %r is pool %s, which cannot move with it: release the prefix '
-                                     '(force: true removes that pool) before asking for %s' % (
-                                         record_view(space.settings, change.before)['prefix'], pool,
-                                         ', '.join(map(repr, carved)), prefix))
-            return self._record_plan(space, change)
+            return self._record_plan(space, _prefix_change(state, space, name, prefix_length, prefix, description))
         return plan
 
     def _plan_release_prefix(self, pool, name, prefix, force):
         def plan(state):
             space = state.space(pool)
-            change = plan_prefix_release(space, name, prefix)
-            children = child_pools(state, pool, change.before) if change.before is not None else []
-            busy = [child for child, in_use in children if in_use]
-            if busy and not force:
-                raise PoolInUseError('Prefix %s of pool %r is pool %s, which still holds allocations; '
-                                     'release them first or set force: true' % (
-                                         record_view(space.settings, change.before)['prefix'], pool,
-                                         ', '.join(map(repr, busy))))
+            change, dropped = _prefix_release_change(state, space, name, prefix, force)
             outcome, changes = self._record_plan(space, change)
-            dropped = [StoreChange(child, state.space(child).settings, None) for child, _in_use in children]
             return outcome, dropped + changes
         return plan
+
+    def bulk_allocate_prefix(self, pool, requests, check_mode=False):
+        return self._change('bulk_prefix', check_mode, pool=pool, requests=requests)
+
+    def bulk_release_prefix(self, pool, requests, force=False, check_mode=False):
+        return self._change('bulk_prefix_release', check_mode, pool=pool, requests=requests, force=force)
+
+    def _plan_bulk_prefix(self, pool, requests):
+        def plan(state):
+            space = state.space(pool)
+            return self._bulk_record_plan(space, requests, plan_prefixes(space, requests, lambda view, request: _prefix_change(
+                state, view, request.name, request.prefix_length, request.prefix, request.description)))
+        return plan
+
+    def _plan_bulk_prefix_release(self, pool, requests, force):
+        def plan(state):
+            space = state.space(pool)
+            dropped = []
+
+            def release_one(view, request):
+                change, children = _prefix_release_change(state, view, request.name, request.prefix, force)
+                dropped.extend(children)
+                return change
+            changes = plan_many(space, requests, release_one)
+            return self._bulk_record_plan(space, requests, changes, extra=dropped)
+        return plan
+
+
+class _PlannedBulk(BulkOutcome):
+    """A BulkOutcome whose record views are made when first read.
+
+    A real run plans on a lock-free read first and plans again when the store changed
+    before it took the lock (an SQLite store is always read again): views of ten thousand
+    records are made once, from the plan that was written.
+    """
+
+    __slots__ = ('_settings', '_requests', '_changes', '_changed', '_outcomes')
+
+    def __init__(self, settings, requests, changes, changed):
+        super().__init__(None)
+        self._settings = settings
+        self._requests = requests
+        self._changes = changes
+        self._changed = changed
+        self._outcomes = None
+
+    @property
+    def changed(self):
+        return any(self._changed)
+
+    @property
+    def outcomes(self):
+        if self._outcomes is None:
+            settings = self._settings
+            outcomes = {}
+            for request, change, is_changed in zip(self._requests, self._changes, self._changed):
+                if is_changed:
+                    outcomes[request.name] = Outcome(True, record_view(settings, change.before), record_view(settings, change.after))
+                else:
+                    view = record_view(settings, change.before)
+                    outcomes[request.name] = Outcome(False, view, view)
+            self._outcomes = outcomes
+        return self._outcomes
+
+    @outcomes.setter
+    def outcomes(self, value):
+        self._outcomes = value
+
+
+def _prefix_change(state, space, name, prefix_length, prefix, description):
+    """The engine's plan for one prefix, refused when it would move a prefix that a pool was made from."""
+    change = plan_prefix(space, name, prefix_length, prefix, description)
+    moves = change.before is not None and (change.before.first, change.before.last) != (change.after.first, change.after.last)
+    carved = [child for child, _in_use in child_pools(state, space.settings.name, change.before)] if moves else []
+    if carved:
+        raise PoolInUseError('Prefix %s of pool %r is pool %s, which cannot move with it: release the prefix '
+                             '(force: true removes that pool) before asking for %s' % (
+                                 record_view(space.settings, change.before)['prefix'], space.settings.name,
+                                 ', '.join(map(repr, carved)), prefix))
+    return change
+
+
+def _prefix_release_change(state, space, name, prefix, force):
+    """The engine's release of one prefix, and the StoreChanges dropping the pools made from it (with ``force``)."""
+    change = plan_prefix_release(space, name, prefix)
+    pool = space.settings.name
+    children = child_pools(state, pool, change.before) if change.before is not None else []
+    busy = [child for child, in_use in children if in_use]
+    if busy and not force:
+        raise PoolInUseError('Prefix %s of pool %r is pool %s, which still holds allocations; '
+                             'release them first or set force: true' % (
+                                 record_view(space.settings, change.before)['prefix'], pool, ', '.join(map(repr, busy))))
+    return change, [StoreChange(child, state.space(child).settings, None) for child, _in_use in children]

@@ -15,9 +15,11 @@ does not apply, which is why its prediction is the address a real run takes.
 from __future__ import annotations
 
 from .addresses import BITS, eui64_address, format_address, format_block, parse_address, parse_network
+from .bulk import first_unserved, for_item, planning_order
 from .errors import (
     ConflictError,
     InvalidInputError,
+    IpamError,
     OutOfPoolError,
     PoolExhaustedError,
     PoolInUseError,
@@ -173,6 +175,75 @@ def plan_address_release(space, name=None, address=None):
     return Change(current, None)
 
 
+# -- many names at once (bulk.py has the requests and the order they are planned in) ----------
+
+def plan_many(space, requests, plan_one):
+    """Plan ``plan_one(view, request)`` for each request, each seeing the ones before: Changes in request order.
+
+    The view is an in-memory overlay of ``space`` (the store is only read); the first
+    request that cannot be served raises, its message naming the item, and nothing is planned.
+    """
+    view = PredictedSpace(space, space.settings)
+    planned = {}
+    for request in planning_order(requests):
+        try:
+            change = plan_one(view, request)
+        except IpamError as exc:
+            raise for_item(request, exc) from None
+        apply(view, change)
+        planned[request.position] = change
+    return [planned[request.position] for request in requests]
+
+
+def plan_addresses(space, requests):
+    """Plan ``state: present`` for many ``AddressRequest``: all of them or, raising, none.
+
+    Names that already hold their address, and requests that name one, are planned first;
+    then the new names take the lowest free addresses in list order, found in one walk.
+    """
+    settings = space.settings
+    changes = {}
+    placed = []
+    new = []
+    for request in requests:
+        if request.placed:
+            placed.append(request)
+            continue
+        current = space.named(ADDRESS, request.name)
+        if current is None:
+            new.append(request)
+            continue
+        # A name that keeps its address takes nothing from the others: no overlay needed (a rerun of 10k names).
+        try:
+            changes[request.position] = Change(current, _updated(current, request.description, request.dns_name))
+        except IpamError as exc:
+            raise for_item(request, exc) from None
+    changes.update(zip((request.position for request in placed), plan_many(
+        space, placed, lambda view, request: plan_address(view, request.name, **request.options()))))
+    if new:
+        view = PredictedSpace(space, settings)
+        for change in changes.values():
+            apply(view, change)
+        free = free_addresses(view, len(new))
+        if len(free) < len(new):
+            raise PoolExhaustedError('Failed to allocate %d new addresses in pool %r: exhausted (%d of %d used, %d free)%s. '
+                                     'Nothing was allocated; release addresses, widen the pool or shorten the list.' % (
+                                         len(new), settings.name, min(view.used(), settings.size()), settings.size(),
+                                         len(free), first_unserved(new, len(free))))
+        for request, value in zip(new, free):
+            try:
+                changes[request.position] = Change(None, _updated(Record(ADDRESS, request.name, value, value),
+                                                                  request.description, request.dns_name))
+            except IpamError as exc:
+                raise for_item(request, exc) from None
+    return [changes[request.position] for request in requests]
+
+
+def plan_address_releases(space, requests):
+    """Plan ``state: absent`` for many names (each may add the ``address`` it is expected to hold)."""
+    return plan_many(space, requests, lambda view, request: plan_address_release(view, request.name, request.address))
+
+
 # -- prefixes ----------------------------------------------------------------
 
 def _aligned_blocks(first, last, bits):
@@ -278,6 +349,12 @@ def plan_prefix_release(space, name=None, prefix=None):
                 name, record_text(settings, current), settings.name, prefix))
     return Change(current, None)
 
+
+
+def plan_prefixes(space, requests, plan_one=None):
+    """Plan ``state: present`` for many ``PrefixRequest``, best fit for each in turn: all of them or, raising, none."""
+    plan_one = plan_one or (lambda view, request: plan_prefix(view, request.name, **request.options()))
+    return plan_many(space, requests, plan_one)
 
 def free_prefixes(space, prefix_length, count):
     """Predict the next ``count`` best-fit prefixes without storing anything."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .argspec import backend_options
 from .backend import load_backend
+from .bulk import AddressRequest, PrefixRequest, requests_from_items
 from .errors import PoolNotFoundError
 
 ADDRESS_KEYS = ('address', 'cidr', 'prefix_length', 'gateway', 'pool', 'name', 'description', 'dns_name')
@@ -45,7 +46,32 @@ def _record_result(outcome, params, keys):
     return result
 
 
+def _bulk_result(bulk, params, keys):
+    """A module result for many names: ``allocations`` keyed by name, in the order given, and one diff.
+
+    Each entry is what the single-name task returns at its top level, plus ``changed``.
+    """
+    allocations = {}
+    for name, outcome in bulk.outcomes.items():
+        record = outcome.after if params['state'] == 'present' else outcome.before
+        entry = {key: record.get(key) for key in keys}
+        if not record:
+            entry.update(pool=params['pool'], name=name)
+        entry['changed'] = outcome.changed
+        allocations[name] = entry
+    return {'changed': bulk.changed, 'pool': params['pool'], 'allocations': allocations, 'diff': bulk.diff}
+
+
 def run_ip_address(backend, params, check_mode):
+    if params.get('names') is not None:
+        release = params['state'] == 'absent'
+        requests = requests_from_items(params['names'], AddressRequest, release=release,
+                                       defaults={key: params.get(key) for key in ('description', 'dns_name')})
+        if release:
+            bulk = backend.bulk_release(params['pool'], requests, check_mode=check_mode)
+        else:
+            bulk = backend.bulk_allocate(params['pool'], requests, check_mode=check_mode)
+        return _bulk_result(bulk, params, ADDRESS_KEYS)
     if params['state'] == 'absent':
         outcome = backend.release(params['pool'], name=params.get('name'), address=params.get('address'),
                                   check_mode=check_mode)
@@ -60,6 +86,15 @@ PREFIX_KEYS = ('prefix', 'network', 'prefix_length', 'gateway', 'pool', 'name', 
 
 
 def run_ip_prefix(backend, params, check_mode):
+    if params.get('names') is not None:
+        release = params['state'] == 'absent'
+        requests = requests_from_items(params['names'], PrefixRequest, release=release,
+                                       defaults={key: params.get(key) for key in ('prefix_length', 'description')})
+        if release:
+            bulk = backend.bulk_release_prefix(params['pool'], requests, force=params['force'], check_mode=check_mode)
+        else:
+            bulk = backend.bulk_allocate_prefix(params['pool'], requests, check_mode=check_mode)
+        return _bulk_result(bulk, params, PREFIX_KEYS)
     if params['state'] == 'absent':
         outcome = backend.release_prefix(params['pool'], name=params.get('name'), prefix=params.get('prefix'),
                                          force=params['force'], check_mode=check_mode)
@@ -79,14 +114,18 @@ def run_ip_address_info(backend, params, check_mode):
     return {'changed': False, 'allocations': allocations, 'pools': pools}
 
 
-def run(runner, params, check_mode, pending=()):
+def run(runner, params, check_mode, pending=(), diff=True):
     """Open the backend the parameters name, run ``runner``, close the backend.
 
     Returns the result and the changes predicted in check mode (to pass on as ``pending``).
+    Without ``diff`` (``--diff`` not asked for), a task for many names leaves its diff out:
+    every record twice is what makes a large result slow for ansible-core to pass on.
     """
     with load_backend(backend_options(params)) as backend:
         backend.pending = list(pending or ())
         result = runner(backend, params, check_mode)
+        if not diff and 'allocations' in result:
+            del result['diff']
         if backend.warnings:
             result['warnings'] = list(backend.warnings)
         return result, backend.predicted
