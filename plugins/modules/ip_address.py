@@ -18,6 +18,8 @@ description:
     not an error.
   - Allocation happens on the controller, whatever host the task targets; see O(store).
   - No two names ever hold the same address in a pool, whatever the number of forks or processes.
+  - With O(names), one task allocates (or releases) many names, for example a whole group from a C(run_once) task.
+    It returns every record in RV(allocations), keyed by name. See O(names) for the order, all-or-nothing and check mode.
   - In check mode nothing is written and the result is the address a real run would allocate. Later check-mode
     tasks and lookups of the same run, of every host, see it; several hosts allocating new names at once are
     predicted the addresses the real run takes, and which host gets which is decided by the order they reach the
@@ -42,8 +44,32 @@ options:
         address per pool.
       - A name is a string of printable characters (no control characters, line breaks or lone surrogates), without
         white space at either end, of at most 200 characters. Anything else, a list included, is refused.
-      - Required with O(state=present).
+      - Required with O(state=present), unless O(names) is given.
     type: str
+  names:
+    description:
+      - Many names in one task, for example V({{ groups['web'] }}) or V({{ ansible_play_hosts }}). Each item is a name,
+        or a mapping with V(name) and the per-name options V(address), V(mac), V(description) and V(dns_name). The
+        task's own O(description) and O(dns_name) apply to every item that does not set its own.
+      - "Order: items that name their address (V(address) or V(mac)) are served first; then the names that hold no
+        address yet take the lowest free addresses in the order of the list. Names that already hold an address keep it,
+        so a rerun changes nothing and adding one name to the list allocates only that one. Sort the list
+        (V({{ groups['web'] | sort }})) if the order it comes in may change."
+      - "All or nothing: the whole list is planned before anything is written, and on the file backend written under one
+        lock, in one read and one write. An item that cannot be served (the pool has fewer free addresses than new names,
+        an address held by another name, an invalid name) fails the task with a message that names it
+        (V(names[3] 'web04': ...)), and nothing is changed. An empty list, an item listed twice, or an unknown key in an
+        item is refused the same way."
+      - In check mode the whole list is predicted exactly, name by name, and the prediction is passed on to the run's
+        later check-mode tasks and lookups like a single name's.
+      - With O(state=absent), releases every name in the list (an item may add the V(address) it is expected to hold).
+      - Returns RV(allocations) instead of the single-name keys. RV(diff) holds, keyed by name, the records before and
+        after of the names that change, and is returned only with C(--diff) (its size would slow down a large task).
+      - Backends without a bulk operation of their own (third-party ones) serve the list one name at a time; see the
+        collection's docs/backends.md.
+      - Mutually exclusive with O(name), O(address) and O(mac).
+    type: list
+    elements: raw
   address:
     description:
       - Ask for this specific address (V(10.0.0.5), or V(10.0.0.5/24) with the pool's prefix length).
@@ -64,8 +90,8 @@ options:
     type: str
   dns_name:
     description:
-      - A DNS name stored with the allocation: labels of letters, digits and hyphens (RFC 1123), 253 characters at
-        most. Left as it is when not given; V("") clears it.
+      - A DNS name stored with the allocation, made of labels of letters, digits and hyphens (RFC 1123), 253 characters
+        at most. Left as it is when not given; V("") clears it.
     type: str
   state:
     description:
@@ -119,6 +145,39 @@ EXAMPLES = r'''
     name: "{{ inventory_hostname }}"
     mac: "{{ ansible_facts.default_ipv6.macaddress | default('52:54:00:12:34:56') }}"
 
+- name: An address for every host of the play, in one task (one lock, one write), in the order of the list
+  ipam.allocator.ip_address:
+    store: /srv/ipam/store.yml
+    pool: lab
+    names: "{{ ansible_play_hosts }}"
+  run_once: true
+  register: lab_addresses
+
+- name: Each host takes its own
+  ansible.builtin.set_fact:
+    lab_ip: "{{ lab_addresses.allocations[inventory_hostname].address }}"
+
+- name: Per-name options, and a pinned address that no other item of the list can take
+  ipam.allocator.ip_address:
+    store: /srv/ipam/store.yml
+    pool: lab
+    description: web tier
+    names:
+      - web01
+      - name: web02
+        dns_name: web02.lab.example.com
+      - name: vip
+        address: 10.0.0.200
+  run_once: true
+
+- name: Release a whole group
+  ipam.allocator.ip_address:
+    store: /srv/ipam/store.yml
+    pool: lab
+    names: "{{ groups['retired'] }}"
+    state: absent
+  run_once: true
+
 - name: Release the host's address when it is decommissioned
   ipam.allocator.ip_address:
     store: /srv/ipam/store.yml
@@ -166,6 +225,17 @@ dns_name:
   description: The allocation's DNS name.
   returned: success
   type: str
+allocations:
+  description:
+    - With O(names), one entry per name, keyed by name, in the order of the list. Each is what a single-name task
+      returns at its top level (RV(address), RV(cidr), RV(prefix_length), RV(gateway), RV(pool), RV(name),
+      RV(description), RV(dns_name)) plus C(changed), whether that name changed. With O(names) the single-name keys
+      are not returned at the top level; RV(pool) is.
+  returned: when O(names) is given
+  type: dict
+  sample:
+    web01: {address: 10.0.0.2, cidr: 10.0.0.2/24, prefix_length: 24, gateway: 10.0.0.1, pool: lab, name: web01,
+            description: null, dns_name: null, changed: true}
 diff:
   description:
     - The allocation record before and after; V({}) before a new allocation and after a release.

@@ -36,10 +36,25 @@ options:
     required: true
   name:
     description:
-      - The idempotency key of the allocation, for example a site or VLAN name. Required with O(state=present).
-      - The same rule as O(ipam.allocator.ip_address#module:name): printable characters, no white space at either end,
-        at most 200 characters.
+      - The idempotency key of the allocation, for example a site or VLAN name. Required with O(state=present),
+        unless O(names) is given.
+      - The same rule as O(ipam.allocator.ip_address#module:name) (printable characters, no white space at either end,
+        at most 200 characters).
     type: str
+  names:
+    description:
+      - Many subnets in one task. Each item is a name, or a mapping with V(name) and the per-name options
+        V(prefix_length), V(prefix) and V(description); the task's O(prefix_length) and O(description) apply to every
+        item that does not set its own.
+      - "Order: items that name their V(prefix) are served first, then the others take best-fit blocks one after the
+        other in the order of the list. Names that already hold a prefix keep it: a rerun changes nothing."
+      - "All or nothing, under one lock on the file backend: an item that cannot be served fails the task, naming it
+        (V(names[2] 'lab': ...)), and nothing is changed. Check mode predicts the whole list."
+      - With O(state=absent), releases every name in the list (O(force) applies to each).
+      - Returns RV(allocations) instead of the single-name keys; RV(diff) (keyed by name) only with C(--diff).
+      - Mutually exclusive with O(name) and O(prefix).
+    type: list
+    elements: raw
   prefix_length:
     description:
       - The length of the prefix to allocate, for example V(26). Defaults to the pool's
@@ -117,6 +132,19 @@ EXAMPLES = r'''
     name: lab
     prefix: 10.128.200.0/24
 
+- name: A /26 for each site, and a /24 for the lab, in one task
+  ipam.allocator.ip_prefix:
+    store: /srv/ipam/store.yml
+    pool: sites
+    prefix_length: 26
+    names:
+      - berlin
+      - paris
+      - name: lab
+        prefix_length: 24
+  run_once: true
+  register: subnets
+
 - name: Release a subnet and the pool made from it
   ipam.allocator.ip_prefix:
     store: /srv/ipam/store.yml
@@ -161,6 +189,16 @@ description:
   description: The allocation's description.
   returned: success
   type: str
+allocations:
+  description:
+    - With O(names), one entry per name, keyed by name, in the order of the list, what a single-name task returns at its
+      top level (RV(prefix), RV(network), RV(prefix_length), RV(gateway), RV(pool), RV(name), RV(description)) plus
+      C(changed). With O(names) the single-name keys are not returned at the top level; RV(pool) is.
+  returned: when O(names) is given
+  type: dict
+  sample:
+    berlin: {prefix: 10.128.4.0/26, network: 10.128.4.0, prefix_length: 26, gateway: 10.128.4.1, pool: sites,
+             name: berlin, description: null, changed: true}
 diff:
   description: The allocation record before and after; V({}) before a new allocation and after a release.
   returned: success
