@@ -14,7 +14,9 @@ author:
 description:
   - With O(name), allocates an address for that name in each pool given as a term (or returns the address the name
     already holds) and persists it. A rerun returns the same address.
-  - Without O(name), returns the next free address (O(count) addresses) of each pool and reserves nothing.
+  - With O(names), allocates for every name of the list in one evaluation (on the file backend under one lock, in
+    one read and one write) and returns, for each pool, a mapping of name to address. A rerun returns the same mapping.
+  - Without O(name) or O(names), returns the next free address (O(count) addresses) of each pool and reserves nothing.
   - Runs on the controller, in the worker process of each host; the store's lock makes it safe with any number of
     forks.
   - In check mode (C(ansible_check_mode)) it writes nothing and returns what a real run would allocate.
@@ -32,6 +34,17 @@ options:
     description:
       - Allocate for this name (the idempotency key, usually C(inventory_hostname)) instead of peeking.
     type: str
+  names:
+    description:
+      - Allocate for every name of this list at once, for example V(groups['web']), and return one mapping of name to
+        address per pool. Each host of a play may evaluate the same lookup; the first allocates, the others find every
+        name held and change nothing.
+      - New names take the lowest free addresses in the order of the list; names that already hold an address keep
+        it. All or nothing, as O(ipam.allocator.ip_address#module:names) (a name listed twice, an empty list or a pool
+        with too few free addresses fails, naming the item, and nothing is written).
+      - O(description) and O(dns_name) apply to every name. Not with O(name), O(count) or O(mac).
+    type: list
+    elements: str
   count:
     description:
       - Without O(name), how many free addresses to return from each pool.
@@ -76,6 +89,10 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ query('ipam.allocator.next_ip', 'lab', count=3) }}"
 
+- name: Every web server's address, in one evaluation; each host picks its own
+  ansible.builtin.set_fact:
+    web_ip: "{{ lookup('ipam.allocator.next_ip', 'lab', names=groups['web'])[inventory_hostname] }}"
+
 - name: One address in each of two pools
   ansible.builtin.set_fact:
     addresses: "{{ query('ipam.allocator.next_ip', 'lab', 'lab6', name=inventory_hostname) }}"
@@ -91,12 +108,14 @@ RETURN = r'''
 _raw:
   description:
     - One address (or V(format=cidr), address with prefix length) per pool, or O(count) per pool without O(name).
+    - With O(names), one mapping of name to address (or address with prefix length) per pool.
   type: list
-  elements: str
+  elements: raw
 '''
 
 from ansible.errors import AnsibleLookupError
 
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.bulk import AddressRequest, requests_from_items
 from ansible_collections.ipam.allocator.plugins.plugin_utils._lookup import IpamLookup
 
 
@@ -106,6 +125,13 @@ class LookupModule(IpamLookup):
         name = self.get_option('name')
         count = self.get_option('count')
         key = self.get_option('format')
+        names = self.get_option('names')
+        if names is not None:
+            self.refuse_with_names(name=name is not None, mac=self.get_option('mac') is not None, count=count != 1)
+            requests = requests_from_items(names, AddressRequest, defaults={
+                'description': self.get_option('description'), 'dns_name': self.get_option('dns_name')})
+            return [{name: outcome.after[key] for name, outcome in backend.bulk_allocate(
+                pool, requests, check_mode=check_mode).outcomes.items()} for pool in terms]
         if name is None:
             if self.get_option('mac') is not None:
                 raise AnsibleLookupError('next_ip: "mac" needs "name" (the allocation it is for)')

@@ -108,6 +108,14 @@ class IpamLookup(LookupBase):
         if isinstance(documentation, str) and cls.__module__.startswith(_COLLECTION_PACKAGE + '.plugins.lookup.'):
             register_option_definitions('lookup', cls.__module__, documentation)
 
+    def refuse_with_names(self, **given):
+        """Fail when ``names`` comes with an option it cannot go with (``given``: option -> whether it is set)."""
+        clashing = [option for option, is_set in given.items() if is_set]
+        if clashing:
+            raise AnsibleLookupError('%s: "names" cannot be used with %s: each name of the list holds one %s per pool' % (
+                self.ansible_name, ', '.join('"%s"' % option for option in clashing),
+                'prefix' if self.ansible_name.endswith('prefix') else 'address'))
+
     def lookup_terms(self, backend, terms, check_mode):
         """Return the list of results for ``terms``; subclasses implement it."""
         raise NotImplementedError

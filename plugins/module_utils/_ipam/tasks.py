@@ -124,8 +124,8 @@ def run(runner, params, check_mode, pending=(), diff=True):
     with load_backend(backend_options(params)) as backend:
         backend.pending = list(pending or ())
         result = runner(backend, params, check_mode)
-        if not diff and 'allocations' in result:
-            del result['diff']
+        if not diff and isinstance(result.get('allocations'), dict):
+            result.pop('diff', None)
         if backend.warnings:
             result['warnings'] = list(backend.warnings)
         return result, backend.predicted
