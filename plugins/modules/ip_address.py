@@ -188,68 +188,130 @@ EXAMPLES = r'''
 
 RETURN = r'''
 address:
-  description: The allocated address (with O(state=absent), the released one, or V(null) when nothing was held).
-  returned: success
+  description:
+    - The allocated address (with O(state=absent), the released one, or V(null) when nothing was held).
+    - In check mode nothing is written and this is what a real run would return. The prediction is passed on to the
+      same run's later check-mode tasks and lookups, of every host, through the file
+      C(ipam_allocator_predictions.jsonl) in the run's private temporary directory (the C(ansible-local-*) directory
+      that ansible-core makes under its C(local_tmp) setting, E(ANSIBLE_LOCAL_TEMP), and deletes when the run ends).
+      No later run sees it, whatever fact cache is configured.
+  returned: success, without O(names)
   type: str
   sample: 10.0.0.5
 cidr:
   description: The address with the pool's prefix length.
-  returned: success
+  returned: success, without O(names)
   type: str
   sample: 10.0.0.5/24
 prefix_length:
   description: The pool's prefix length.
-  returned: success
+  returned: success, without O(names)
   type: int
   sample: 24
 gateway:
-  description: The pool's gateway, if it has one.
-  returned: success
+  description: The pool's gateway, or V(null) when it has none.
+  returned: success, without O(names)
   type: str
   sample: 10.0.0.1
 pool:
-  description: The pool.
+  description: The pool, as the task named it.
   returned: success
   type: str
   sample: lab
 name:
-  description: The name that holds the address.
-  returned: success
+  description: The name that holds (or held) the address.
+  returned: success, without O(names)
   type: str
   sample: web01
 description:
-  description: The allocation's description.
-  returned: success
+  description: The allocation's description, or V(null).
+  returned: success, without O(names)
   type: str
+  sample: Web server
 dns_name:
-  description: The allocation's DNS name.
-  returned: success
+  description: The allocation's DNS name, or V(null).
+  returned: success, without O(names)
   type: str
+  sample: web01.lab.example.com
 allocations:
   description:
-    - With O(names), one entry per name, keyed by name, in the order of the list. Each is what a single-name task
-      returns at its top level (RV(address), RV(cidr), RV(prefix_length), RV(gateway), RV(pool), RV(name),
-      RV(description), RV(dns_name)) plus C(changed), whether that name changed. With O(names) the single-name keys
+    - With O(names), one entry per name, keyed by name, in the order of the list. Each entry holds what a single-name
+      task returns at its top level, plus C(changed), whether that name changed. With O(names) the single-name keys
       are not returned at the top level; RV(pool) is.
+    - In check mode nothing is written and this is what a real run would return. The prediction is passed on to the
+      same run's later check-mode tasks and lookups, of every host, through the file
+      C(ipam_allocator_predictions.jsonl) in the run's private temporary directory (the C(ansible-local-*) directory
+      that ansible-core makes under its C(local_tmp) setting, E(ANSIBLE_LOCAL_TEMP), and deletes when the run ends).
+      No later run sees it, whatever fact cache is configured.
   returned: when O(names) is given
   type: dict
   sample:
     web01: {address: 10.0.0.2, cidr: 10.0.0.2/24, prefix_length: 24, gateway: 10.0.0.1, pool: lab, name: web01,
             description: null, dns_name: null, changed: true}
+  contains:
+    address:
+      description: The allocated (or released) address, or V(null) when nothing was held.
+      type: str
+      returned: success
+      sample: 10.0.0.2
+    cidr:
+      description: The address with the pool's prefix length.
+      type: str
+      returned: success
+      sample: 10.0.0.2/24
+    prefix_length:
+      description: The pool's prefix length.
+      type: int
+      returned: success
+      sample: 24
+    gateway:
+      description: The pool's gateway, or V(null).
+      type: str
+      returned: success
+      sample: 10.0.0.1
+    pool:
+      description: The pool.
+      type: str
+      returned: success
+      sample: lab
+    name:
+      description: The name (the same as the key).
+      type: str
+      returned: success
+      sample: web01
+    description:
+      description: The allocation's description, or V(null).
+      type: str
+      returned: success
+    dns_name:
+      description: The allocation's DNS name, or V(null).
+      type: str
+      returned: success
+    changed:
+      description: Whether this name's allocation changed.
+      type: bool
+      returned: success
+      sample: true
 diff:
   description:
-    - The allocation record before and after; V({}) before a new allocation and after a release.
+    - The allocation record (the keys RV(address), RV(cidr), RV(prefix_length), RV(gateway), RV(pool), RV(name),
+      RV(description), RV(dns_name)) before and after the task.
+    - With O(names), RV(diff.before) and RV(diff.after) are keyed by name and hold only the names that change; they
+      are returned only with C(--diff).
   returned: success
   type: dict
   contains:
     before:
-      description: The record before the task.
+      description: The record before the task; V({}) before a new allocation.
       type: dict
       returned: success
+      sample: {}
     after:
-      description: The record after the task.
+      description: The record after the task; V({}) after a release.
       type: dict
       returned: success
+      sample: {address: 10.0.0.5, cidr: 10.0.0.5/24, prefix_length: 24, gateway: 10.0.0.1, pool: lab, name: web01,
+               description: null, dns_name: null}
 '''
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.argspec import IP_ADDRESS

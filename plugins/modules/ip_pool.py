@@ -125,50 +125,16 @@ EXAMPLES = r'''
 
 RETURN = r'''
 pool:
-  description: The pool as it is after the task (with O(state=absent), as it was), plus its counters.
+  description:
+    - The pool as it is after the task (with O(state=absent), as it was), with its counters.
+    - On a remote backend, the prefix as the server holds it.
+    - In check mode nothing is written and this is what a real run would return. The prediction is passed on to the
+      same run's later check-mode tasks and lookups, of every host, through the file
+      C(ipam_allocator_predictions.jsonl) in the run's private temporary directory (the C(ansible-local-*) directory
+      that ansible-core makes under its C(local_tmp) setting, E(ANSIBLE_LOCAL_TEMP), and deletes when the run ends).
+      No later run sees it, whatever fact cache is configured.
   returned: success
   type: dict
-  contains:
-    name:
-      description: Pool name.
-      type: str
-      returned: success
-    cidr:
-      description: The pool's network.
-      type: str
-      returned: success
-      sample: 10.0.0.0/24
-    ranges:
-      description: Allocation ranges.
-      type: list
-      elements: str
-      returned: success
-    reserved:
-      description: Reserved entries.
-      type: list
-      elements: str
-      returned: success
-    gateway:
-      description: The gateway.
-      type: str
-      returned: success
-    description:
-      description: The description.
-      type: str
-      returned: success
-    size:
-      description: How many addresses the pool can give out.
-      type: int
-      returned: success
-      sample: 89
-    used:
-      description: How many of them are allocated.
-      type: int
-      returned: success
-    free:
-      description: How many are left.
-      type: int
-      returned: success
   sample:
     name: lab
     cidr: 10.0.0.0/24
@@ -179,10 +145,92 @@ pool:
     size: 89
     used: 0
     free: 89
+  contains:
+    name:
+      description: Pool name (on a remote backend, the prefix's CIDR).
+      type: str
+      returned: success
+      sample: lab
+    cidr:
+      description: The pool's network.
+      type: str
+      returned: success
+      sample: 10.0.0.0/24
+    ranges:
+      description: The ranges addresses are allocated from; V([]) when the whole prefix is used.
+      type: list
+      elements: str
+      returned: success
+      sample: [10.0.0.10-10.0.0.99]
+    reserved:
+      description: Addresses and ranges that are never allocated; V([]) when there are none.
+      type: list
+      elements: str
+      returned: success
+      sample: [10.0.0.50]
+    gateway:
+      description: The gateway, or V(null).
+      type: str
+      returned: success
+      sample: 10.0.0.1
+    description:
+      description: The pool's description, or V(null).
+      type: str
+      returned: success
+      sample: Lab hosts
+    min_prefix_length:
+      description: The shortest prefix M(ipam.allocator.ip_prefix) may allocate in this pool.
+      type: int
+      returned: when set
+      sample: 20
+    max_prefix_length:
+      description: The longest prefix M(ipam.allocator.ip_prefix) may allocate in this pool.
+      type: int
+      returned: when set
+      sample: 28
+    default_prefix_length:
+      description: The prefix length M(ipam.allocator.ip_prefix) allocates when a request gives none.
+      type: int
+      returned: when set
+      sample: 26
+    parent:
+      description: The pool this pool's prefix was allocated from with M(ipam.allocator.ip_prefix).
+      type: str
+      returned: when the pool was made from a prefix
+      sample: sites
+    size:
+      description:
+        - How many addresses the pool can give out, that is its ranges (or the whole prefix) less the network and IPv4
+          broadcast addresses, the gateway and the reserved entries.
+      type: int
+      returned: success
+      sample: 89
+    used:
+      description: How many of them are allocated.
+      type: int
+      returned: success
+      sample: 1
+    free:
+      description: How many are left to allocate.
+      type: int
+      returned: success
+      sample: 88
 diff:
-  description: The pool before and after.
+  description: The pool before and after the task, each with the keys of RV(pool).
   returned: success
   type: dict
+  contains:
+    before:
+      description: The pool before the task; V({}) when the task creates it.
+      type: dict
+      returned: success
+      sample: {}
+    after:
+      description: The pool after the task; V({}) when the task removes it.
+      type: dict
+      returned: success
+      sample: {name: lab, cidr: 10.0.0.0/24, ranges: [], reserved: [], gateway: null, description: null, size: 254,
+               used: 0, free: 254}
 '''
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.argspec import IP_POOL

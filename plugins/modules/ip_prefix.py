@@ -156,53 +156,121 @@ EXAMPLES = r'''
 
 RETURN = r'''
 prefix:
-  description: The allocated prefix (with O(state=absent), the released one, or V(null) when nothing was held).
-  returned: success
+  description:
+    - The allocated prefix (with O(state=absent), the released one, or V(null) when nothing was held).
+    - In check mode nothing is written and this is what a real run would return. The prediction is passed on to the
+      same run's later check-mode tasks and lookups, of every host, through the file
+      C(ipam_allocator_predictions.jsonl) in the run's private temporary directory (the C(ansible-local-*) directory
+      that ansible-core makes under its C(local_tmp) setting, E(ANSIBLE_LOCAL_TEMP), and deletes when the run ends).
+      No later run sees it, whatever fact cache is configured.
+  returned: success, without O(names)
   type: str
   sample: 10.128.4.0/26
 network:
   description: The prefix's network address.
-  returned: success
+  returned: success, without O(names)
   type: str
   sample: 10.128.4.0
 prefix_length:
   description: The prefix length.
-  returned: success
+  returned: success, without O(names)
   type: int
   sample: 26
 gateway:
   description: The first usable address of the prefix, the usual gateway.
-  returned: success
+  returned: success, without O(names)
   type: str
   sample: 10.128.4.1
 pool:
-  description: The supernet pool.
+  description: The supernet pool, as the task named it.
   returned: success
   type: str
   sample: sites
 name:
-  description: The name that holds the prefix.
-  returned: success
+  description: The name that holds (or held) the prefix.
+  returned: success, without O(names)
   type: str
   sample: berlin
 description:
-  description: The allocation's description.
-  returned: success
+  description: The allocation's description, or V(null).
+  returned: success, without O(names)
   type: str
+  sample: Berlin office
 allocations:
   description:
-    - With O(names), one entry per name, keyed by name, in the order of the list, what a single-name task returns at its
-      top level (RV(prefix), RV(network), RV(prefix_length), RV(gateway), RV(pool), RV(name), RV(description)) plus
-      C(changed). With O(names) the single-name keys are not returned at the top level; RV(pool) is.
+    - With O(names), one entry per name, keyed by name, in the order of the list. Each entry holds what a single-name
+      task returns at its top level, plus C(changed), whether that name changed. With O(names) the single-name keys
+      are not returned at the top level; RV(pool) is.
+    - In check mode nothing is written and this is what a real run would return. The prediction is passed on to the
+      same run's later check-mode tasks and lookups, of every host, through the file
+      C(ipam_allocator_predictions.jsonl) in the run's private temporary directory (the C(ansible-local-*) directory
+      that ansible-core makes under its C(local_tmp) setting, E(ANSIBLE_LOCAL_TEMP), and deletes when the run ends).
+      No later run sees it, whatever fact cache is configured.
   returned: when O(names) is given
   type: dict
   sample:
     berlin: {prefix: 10.128.4.0/26, network: 10.128.4.0, prefix_length: 26, gateway: 10.128.4.1, pool: sites,
              name: berlin, description: null, changed: true}
+  contains:
+    prefix:
+      description: The allocated (or released) prefix, or V(null) when nothing was held.
+      type: str
+      returned: success
+      sample: 10.128.4.0/26
+    network:
+      description: The prefix's network address.
+      type: str
+      returned: success
+      sample: 10.128.4.0
+    prefix_length:
+      description: The prefix length.
+      type: int
+      returned: success
+      sample: 26
+    gateway:
+      description: The first usable address of the prefix.
+      type: str
+      returned: success
+      sample: 10.128.4.1
+    pool:
+      description: The supernet pool.
+      type: str
+      returned: success
+      sample: sites
+    name:
+      description: The name (the same as the key).
+      type: str
+      returned: success
+      sample: berlin
+    description:
+      description: The allocation's description, or V(null).
+      type: str
+      returned: success
+    changed:
+      description: Whether this name's allocation changed.
+      type: bool
+      returned: success
+      sample: true
 diff:
-  description: The allocation record before and after; V({}) before a new allocation and after a release.
+  description:
+    - The allocation record (the keys RV(prefix), RV(network), RV(prefix_length), RV(gateway), RV(pool), RV(name),
+      RV(description)) before and after the task.
+    - With O(names), RV(diff.before) and RV(diff.after) are keyed by name and hold only the names that change; they
+      are returned only with C(--diff).
   returned: success
   type: dict
+  contains:
+    before:
+      description: The record before the task; V({}) before a new allocation.
+      type: dict
+      returned: success
+      sample: {}
+    after:
+      description: The record after the task; V({}) after a release.
+      type: dict
+      returned: success
+      sample: {prefix: 10.128.4.0/26, network: 10.128.4.0, prefix_length: 26, gateway: 10.128.4.1, pool: sites,
+               name: berlin, description: null}
 '''
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.argspec import IP_PREFIX
