@@ -23,6 +23,11 @@ options:
       - File backend only. Path of the store on the controller; its extension picks the format.
       - C(.yml) or C(.yaml) is YAML (human-editable, one allocation per line), C(.json) is JSON,
         C(.sqlite) or C(.db) is SQLite (for large stores).
+      - A YAML or JSON store edited by hand is read exactly or refused. A repeated key, a YAML alias or merge key, or
+        values nested too deeply fail every task, lookup and inventory parse, naming the line. Two names on one
+        address in a pool fail whatever may change the store (a rerun included); what only reads lists both and warns.
+      - Comments in a YAML store are not kept, as each change rewrites the file (see the collection's
+        C(docs/file-store.md)).
       - Created on the first write. Its directory must exist.
       - Modules also read the E(IPAM_ALLOCATOR_STORE) environment variable of the controller.
     type: path

@@ -51,6 +51,9 @@ notes:
   - Errors of the backend (unreadable store, server down, bad token) fail the parse with a message that says what is
     wrong. Like every inventory plugin, Ansible shows that as a warning and goes on without this source, unless
     C(inventory_unparsed_failed) / C(inventory_any_unparsed_is_failed) are set in C(ansible.cfg).
+  - A hand-edited file store that a reader could take two ways (a repeated key, a YAML alias) fails the parse,
+    naming the line. Two names on one address in a pool are both read (two hosts may then share an C(ansible_host)),
+    and the parse warns, naming the address and both names.
   - A remote backend is read with paged requests, never one request per host.
 seealso:
   - module: ipam.allocator.ip_address
@@ -199,9 +202,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             with load_backend(options) as backend:
                 records = backend.allocations()
+                warnings = list(backend.warnings)
         except IpamError as exc:
             raise AnsibleParserError('Inventory source %s: cannot read the %s backend: %s'
                                      % (path, options.get('backend') or 'file', exc)) from exc
+        for warning in warnings:
+            # For example a hand-edited store with two names on one address: both become hosts, with
+            # one ansible_host, and the user must hear of it.
+            self.display.warning('ipam.allocator.allocations: %s' % warning)
         # Plain dicts of plain values: what the cache stores and what the next parse reads back.
         return [dict(record) for record in records]
 

@@ -130,6 +130,26 @@ class PoolSpace(abc.ABC):
 class StoreState(abc.ABC):
     """All pools of one store, as read inside one transaction."""
 
+    #: None: a pool that a hand edit left with two names on one address is refused as soon as
+    #: its allocations are read.  A list (see ``warn_of_damage``): reported there instead.
+    damage_warnings = None
+
+    def warn_of_damage(self, warnings):
+        """For a read that changes nothing: report such a pool in ``warnings`` (once) instead of refusing it.
+
+        The read stays exact (both names are listed); every change and rerun in that pool is still refused.
+        """
+        self.damage_warnings = warnings
+
+    def report_damage(self, origin, problem):
+        """Refuse the store for ``problem``, or add it to ``damage_warnings`` when the caller only reads."""
+        if self.damage_warnings is None:
+            raise damaged_store(origin, problem)
+        warning = ('Store %s is invalid: %s. Fix the file by hand: until then every change and rerun in that pool fails'
+                   % (origin, problem))
+        if warning not in self.damage_warnings:
+            self.damage_warnings.append(warning)
+
     @abc.abstractmethod
     def pool_names(self):
         """Names of all pools, sorted."""
@@ -159,6 +179,14 @@ class StoreState(abc.ABC):
         return PoolNotFoundError('Pool %r does not exist (%s)' % (name, hint))
 
 
+def _first_overlap(held, version):
+    """Words for the first value two of ``held`` (sorted ``(first, last, name)``) share, or None."""
+    for (_first_a, last_a, name_a), (first_b, _last_b, name_b) in zip(held, held[1:]):
+        if first_b <= last_a:
+            return '%s is held by both %r and %r' % (format_address(version, first_b), name_a, name_b)
+    return None
+
+
 class MemoryPoolSpace(PoolSpace):
     """A pool held in memory, backed by the mapping it was read from.
 
@@ -166,15 +194,17 @@ class MemoryPoolSpace(PoolSpace):
     pool of 100k allocations costs one pass of address parsing, not 100k objects.
     """
 
-    def __init__(self, settings, entries, origin):
+    def __init__(self, settings, entries, origin, owner=None):
         self.settings = settings
         self._entries = entries  # {kind: {name: doc}} in store order
         self._origin = origin
+        self._owner = owner      # the StoreState that reports damage; None: refuse it
         self._occupied = None
         self._network = settings.network
+        self._shared_checked = False
 
     @classmethod
-    def from_doc(cls, settings, doc, origin):
+    def from_doc(cls, settings, doc, origin, owner=None):
         entries = {}
         for kind, key in _RECORD_LISTS:
             listed = doc.get(key) or []
@@ -194,7 +224,7 @@ class MemoryPoolSpace(PoolSpace):
                         raise InvalidInputError('pool %r: name %r is listed twice in %s' % (settings.name, item['name'], key))
                     by_name[item['name']] = item
             entries[kind] = by_name
-        return cls(settings, entries, origin)
+        return cls(settings, entries, origin, owner)
 
     def to_doc(self):
         doc = self.settings.to_doc()
@@ -212,14 +242,14 @@ class MemoryPoolSpace(PoolSpace):
     def occupied(self):
         """Build the occupied set on first use; checks the pool for double allocations."""
         if self._occupied is None:
+            self._check_shared_addresses()
             occupied = None if self._entries[PREFIX] else IntervalSet.from_points(self._address_points())
             if occupied is None:
                 # The general (slower) path, which can name who overlaps whom.
                 named = sorted((record.first, record.last, record.name) for record in self.records())
-                for (first_a, last_a, name_a), (first_b, _last_b, name_b) in zip(named, named[1:]):
-                    if first_b <= last_a:
-                        raise damaged_store(self._origin, 'pool %r: %s is held by both %r and %r' % (
-                            self.settings.name, format_address(self.settings.version, first_b), name_a, name_b))
+                problem = _first_overlap(named, self.settings.version)
+                if problem is not None:
+                    raise damaged_store(self._origin, 'pool %r: %s' % (self.settings.name, problem))
                 occupied = IntervalSet((first, last) for first, last, _name in named)
             blocked = self.settings.blocked()
             for first, last in blocked:
@@ -246,7 +276,60 @@ class MemoryPoolSpace(PoolSpace):
                 self._record(ADDRESS, doc)  # raises the precise error
         return points
 
+    # -- two names on one address (a hand edit can leave them) --------------------------
+
+    def _check_shared_addresses(self):
+        """Once per read, before any allocation of the pool is used: refuse (or report) an address two names hold.
+
+        Every rerun pays for this, so it is one pass in C without a sort; ``occupied()`` then
+        checks the rest (reserved entries, the gateway, prefixes) when a change needs it.
+        """
+        if self._shared_checked:
+            return
+        self._shared_checked = True
+        problem = self._shared_address()
+        if problem is not None:
+            problem = 'pool %r: %s' % (self.settings.name, problem)
+            if self._owner is None:
+                raise damaged_store(self._origin, problem)
+            self._owner.report_damage(self._origin, problem)
+
+    def _shared_address(self):
+        """Words for an address (or block) two records hold, or None.
+
+        IPv4 texts are compared as they are: inet_pton reads only the one dotted-decimal
+        spelling of an address, so two records that parse and differ in text differ in
+        address.  An IPv6 address has many spellings (2001:db8::1, 2001:DB8:0::1), so those
+        are compared packed.  Child prefixes can overlap addresses: those pools are sorted.
+        """
+        if self._entries[PREFIX]:
+            return _first_overlap(sorted((record.first, record.last, record.name) for record in self._all_records()),
+                                  self.settings.version)
+        docs = self._entries[ADDRESS]
+        try:
+            texts = set(map(itemgetter('address'), docs.values()))
+            if len(texts) == len(docs) and (self._network.version == 4 or len(
+                    set(map(socket.inet_pton, repeat(socket.AF_INET6), texts))) == len(texts)):
+                return None
+        except (KeyError, TypeError, OSError):
+            pass   # a record that does not parse: reading each below names it
+        holders = {}
+        for name, doc in docs.items():
+            value = self._record(ADDRESS, doc).first
+            if value in holders:
+                return '%s is held by both %r and %r' % (format_address(self.settings.version, value), holders[value], name)
+            holders[value] = name
+        return None
+
+    def _all_records(self):
+        for kind, entries in self._entries.items():
+            for doc in entries.values():
+                yield self._record(kind, doc)
+
+    # -- reading records ---------------------------------------------------------------
+
     def named(self, kind, name):
+        self._check_shared_addresses()
         doc = self._entries[kind].get(name)
         return None if doc is None else self._record(kind, doc)
 
@@ -263,12 +346,14 @@ class MemoryPoolSpace(PoolSpace):
         return None
 
     def records(self, kind=None):
+        self._check_shared_addresses()
         for entry_kind, entries in self._entries.items():
             if kind is None or kind == entry_kind:
                 for doc in entries.values():
                     yield self._record(entry_kind, doc)
 
     def count(self, kind):
+        self._check_shared_addresses()
         return len(self._entries[kind])
 
     def add(self, record):
@@ -327,7 +412,7 @@ class DocumentState(StoreState):
             raw = self._raw[name]
             try:
                 settings = PoolSettings.from_doc(name, raw)
-                space = MemoryPoolSpace.from_doc(settings, raw, self._origin)
+                space = MemoryPoolSpace.from_doc(settings, raw, self._origin, owner=self)
             except InvalidInputError as exc:
                 raise damaged_store(self._origin, exc) from None
             self._spaces[name] = space
@@ -338,7 +423,7 @@ class DocumentState(StoreState):
         if space is None and settings.name in self._raw:
             space = self.space(settings.name)
         if space is None:
-            space = MemoryPoolSpace(settings, {ADDRESS: {}, PREFIX: {}}, self._origin)
+            space = MemoryPoolSpace(settings, {ADDRESS: {}, PREFIX: {}}, self._origin, owner=self)
             self._spaces[settings.name] = space
             self._raw[settings.name] = None
         else:

@@ -416,3 +416,18 @@ def test_manager_reports_errors_without_a_traceback(inventory_loader, tmp_path, 
     # Older ansible-core wraps warnings at the terminal width: compare without whitespace.
     assert ''.join(('store %s does not exist' % missing).split()) in ''.join(err.split())
     assert 'Traceback' not in err
+
+
+def test_two_names_on_one_address_in_a_hand_edited_store_are_a_warning(inventory_loader, tmp_path, monkeypatch):
+    """Both hosts are read as the store holds them (the read is exact), and the parse says loudly what is wrong."""
+    path = tmp_path / 'store.yml'
+    path.write_text('version: 1\npools:\n  lab:\n    cidr: 10.0.0.0/24\n    addresses:\n'
+                    '      - {name: web01/eth0, address: 10.0.0.5}\n      - {name: web02/eth0, address: 10.0.0.5}\n')
+    warnings = []
+    plugin = inventory_loader.get('ipam.allocator.allocations')
+    monkeypatch.setattr(plugin.display, 'warning', lambda message, *args, **kwargs: warnings.append(message))
+    inventory = InventoryData()
+    plugin.parse(inventory, DataLoader(), source_for(tmp_path, str(path)), cache=False)
+    assert sorted(inventory.hosts) == ['web01', 'web02']
+    assert [message for message in warnings if "10.0.0.5 is held by both 'web01/eth0' and 'web02/eth0'" in message
+            and str(path) in message] != []

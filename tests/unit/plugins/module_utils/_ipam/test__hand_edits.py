@@ -209,3 +209,74 @@ def test_comments_are_not_kept_and_the_store_says_so(tmp_path):
     text = path.read_text()
     assert 'typed by hand' not in text
     assert text.startswith(yaml_codec.HEADER) and 'Comments are not kept' in yaml_codec.HEADER
+
+
+# -- two names on one address (item 6) ---------------------------------------------------
+
+SHARED_YAML = YAML_STORE.replace('{name: b, address: 10.0.0.2}', '{name: b, address: 10.0.0.1}')
+SHARED_JSON = JSON_STORE.replace('{"name":"b","address":"10.0.0.2"}', '{"name":"b","address":"10.0.0.1"}')
+SHARED_IPV6 = YAML_STORE.replace('10.0.0.0/24', '2001:db8::/64').replace('10.0.0.1}', '2001:db8::1}').replace(
+    '10.0.0.2}', '"2001:DB8:0::1"}')
+SHARED_PREFIX = YAML_STORE.replace('    addresses:\n', '    prefixes:\n      - {name: site, prefix: 10.0.0.0/28}\n    addresses:\n')
+
+
+def changes(cidr):
+    """What may change the store, a rerun included: each refuses a pool with two names on one address."""
+    found = {name: OPERATIONS[name] for name in ('allocate', 'rerun', 'release', 'check mode')}
+    found['rerun of the other'] = lambda backend: backend.allocate('lab', 'b')
+    found['pool update'] = lambda backend: backend.ensure_pool({'name': 'lab', 'cidr': cidr, 'description': 'x'})
+    found['next free'] = lambda backend: backend.peek('lab')
+    return found
+
+
+# What only reads lists both names, and warns.
+READS = {name: OPERATIONS[name] for name in ('list', 'named lookup', 'pools')}
+READS['by address'] = lambda backend: backend.allocations(address='10.0.0.9')
+
+
+@pytest.mark.parametrize('extension, text, cidr, holders', [
+    ('yml', SHARED_YAML, '10.0.0.0/24', "10.0.0.1 is held by both 'a' and 'b'"),
+    ('json', SHARED_JSON, '10.0.0.0/24', "10.0.0.1 is held by both 'a' and 'b'"),
+    # Two spellings of one IPv6 address.
+    ('yml', SHARED_IPV6, '2001:db8::/64', "2001:db8::1 is held by both 'a' and 'b'"),
+    # An address inside a child prefix of the same pool.
+    ('yml', SHARED_PREFIX, '10.0.0.0/24', "10.0.0.1 is held by both 'site' and 'a'"),
+], ids=['yaml', 'json', 'ipv6 spellings', 'inside a prefix'])
+def test_two_names_on_one_address_refuse_every_change_and_warn_every_read(tmp_path, extension, text, cidr, holders):
+    path = str(tmp_path / ('store.' + extension))
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(text)
+    before = open(path, 'rb').read()
+    for name, operation in changes(cidr).items():
+        with pytest.raises(StoreError, match="pool 'lab': %s" % holders) as caught:
+            operation(load_backend({'store': path}))
+        assert path in str(caught.value), name
+        assert open(path, 'rb').read() == before, name
+    for name, operation in READS.items():
+        backend = load_backend({'store': path})
+        operation(backend)
+        assert len(backend.warnings) == 1 and "pool 'lab': %s" % holders in backend.warnings[0], name
+        assert path in backend.warnings[0] and 'every change and rerun in that pool fails' in backend.warnings[0]
+    assert [view['name'] for view in load_backend({'store': path}).allocations(pool='lab')] == ['a', 'b']
+    assert open(path, 'rb').read() == before
+
+
+def test_reads_list_both_names_and_ip_address_info_warns(tmp_path):
+    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run, run_ip_address_info
+
+    path = str(tmp_path / 'store.yml')
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(SHARED_YAML)
+    result, _predicted = run(run_ip_address_info, {'store': path, 'pool': 'lab', 'name': None, 'address': None}, False)
+    assert [(view['name'], view['address']) for view in result['allocations']] == [('a', '10.0.0.1'), ('b', '10.0.0.1')]
+    assert result['warnings'] == ["Store %s is invalid: pool 'lab': 10.0.0.1 is held by both 'a' and 'b'. Fix the file "
+                                  "by hand: until then every change and rerun in that pool fails" % path]
+
+
+def test_a_pool_without_shared_addresses_is_read_without_a_warning(tmp_path):
+    path = str(tmp_path / 'store.yml')
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write(SHARED_IPV6.replace('"2001:DB8:0::1"', '"2001:DB8:0::2"'))
+    backend = load_backend({'store': path})
+    assert [view['address'] for view in backend.allocations()] == ['2001:db8::1', '2001:db8::2']
+    assert backend.allocate('lab', 'a').after['address'] == '2001:db8::1' and backend.warnings == []
