@@ -103,6 +103,7 @@ from ansible.utils.unsafe_proxy import AnsibleUnsafeText, wrap_var
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
+from ansible_collections.ipam.allocator.plugins.plugin_utils._core_internals import inventory_data
 
 SOURCE_SUFFIXES = ('ipam.yml', 'ipam.yaml')
 GROUP_PREFIX = 'ipam_'
@@ -238,7 +239,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         # to tag it with its origin: two thirds of the parse of a 10,000-allocation store. These values are plain
         # data from the backend and stay untrusted (never templated) either way, so they are set on the inventory
         # data itself; constructed variables and groups below still take ansible-core's path.
-        inventory = getattr(self.inventory, '__wrapped__', self.inventory)
+        inventory = inventory_data(self.inventory)   # self.inventory itself where ansible-core wraps it no more
         made_groups = {}
 
         for host, held in hosts.items():

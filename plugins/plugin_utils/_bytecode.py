@@ -19,10 +19,7 @@ the same files under the same names; only how their code is compiled changes.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import os
-import sys
+from ansible_collections.ipam.allocator.plugins.plugin_utils import _core_internals
 
 _IPAM = 'ansible_collections.ipam.allocator.plugins.module_utils._ipam'
 
@@ -32,22 +29,9 @@ FILE_BACKEND_MODULES = ('errors', 'addresses', 'intervals', 'model', 'state', 'e
 
 
 def import_compiled(names=FILE_BACKEND_MODULES, package=_IPAM):
-    """Import ``package``'s modules ``names`` (in that order), each compiled once and cached."""
-    package_module = importlib.import_module(package)
-    directory = list(package_module.__path__)[0]
-    for name in names:
-        fullname = '%s.%s' % (package, name)
-        if fullname in sys.modules:
-            continue
-        spec = importlib.util.spec_from_file_location(fullname, os.path.join(directory, name + '.py'))
-        if spec is None or spec.loader is None:
-            importlib.import_module(fullname)
-            continue
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[fullname] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[fullname]
-            raise
-        setattr(package_module, name, module)
+    """Import ``package``'s modules ``names`` (in that order), each compiled once and cached.
+
+    How is ``_core_internals.import_compiled``: it relies on how ansible-core's collection loader lays out
+    packages, and imports through that loader (compiling from source, as before) when it cannot.
+    """
+    _core_internals.import_compiled(names, package)

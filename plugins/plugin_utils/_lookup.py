@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import sys
 
-from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
-from ansible.utils.plugin_docs import merge_fragment
 
 try:
     import yaml
@@ -30,6 +28,7 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     yaml = None
 
 from ansible_collections.ipam.allocator.plugins.plugin_utils._bytecode import import_compiled
+from ansible_collections.ipam.allocator.plugins.plugin_utils._core_internals import merge_fragment, register_plugin_options
 
 # Lookups are imported in every forked worker: the file backend is loaded from bytecode, not compiled again.
 import_compiled()
@@ -88,15 +87,13 @@ def register_option_definitions(plugin_type, module_name, documentation):
     parses its documentation and doc fragments with a pure-Python YAML constructor to learn
     its options: about 6 ms a task, more than the allocation. Parsed by libyaml and merged the
     same way, the definitions are the same (the unit tests compare them), and ansible-core,
-    finding them registered, skips its own parse.
+    finding them registered, skips its own parse. This uses ansible-core internals
+    (``_core_internals.register_plugin_options``); when they are not there, nothing is
+    registered and ansible-core parses the documentation as for any plugin.
     """
-    # ansible-core keys them by the plugin's resolved name: its Python module name in 2.19, its FQCN before.
-    names = [name for name in (module_name, plugin_fqcn(module_name))
-             if not C.config.has_configuration_definition(plugin_type, name)]
-    options = option_definitions(documentation) if names else None
-    if options is not None:
-        for name in names:
-            C.config.initialize_plugin_configuration_definitions(plugin_type, name, options)
+    # ansible-core keys them by the plugin's resolved name: its Python module name in 2.19+, its FQCN before.
+    return register_plugin_options(plugin_type, (module_name, plugin_fqcn(module_name)),
+                                   lambda: option_definitions(documentation))
 
 
 class IpamLookup(LookupBase):
