@@ -15,6 +15,7 @@ import os
 
 from .addresses import parse_address
 from .backend import Backend, BulkOutcome, Outcome, seconds_option
+from .bulk import planning_order
 from .changes import StoreChange, replay
 from .engine import (
     child_pools,
@@ -162,8 +163,9 @@ class FileBackend(Backend):
         """A BulkOutcome of ``changes`` (one engine Change per request, in order), and the StoreChanges to make."""
         changed = [change.before is not change.after and change.changed for change in changes]
         pool = space.settings.name
-        store_changes = list(extra) + [StoreChange(pool, change.before, change.after)
-                                       for change, is_changed in zip(changes, changed) if is_changed]
+        # Made in the order they were planned: a name that moves leaves its address before a new name takes it.
+        store_changes = list(extra) + [StoreChange(pool, changes[index].before, changes[index].after)
+                                       for index in _planned_order(requests) if changed[index]]
         return _PlannedBulk(space.settings, requests, changes, changed), store_changes
 
     # -- reading ------------------------------------------------------------------
@@ -341,6 +343,12 @@ class FileBackend(Backend):
             changes = plan_many(space, requests, release_one)
             return self._bulk_record_plan(space, requests, changes, extra=dropped)
         return plan
+
+
+def _planned_order(requests):
+    """Indexes of ``requests`` in ``bulk.planning_order``."""
+    index_of = {request.position: index for index, request in enumerate(requests)}
+    return [index_of[request.position] for request in planning_order(requests)]
 
 
 class _PlannedBulk(BulkOutcome):

@@ -54,9 +54,8 @@ def _bulk_result(bulk, params, keys):
     allocations = {}
     for name, outcome in bulk.outcomes.items():
         record = outcome.after if params['state'] == 'present' else outcome.before
-        entry = {key: record.get(key) for key in keys}
-        if not record:
-            entry.update(pool=params['pool'], name=name)
+        # A record view has exactly ``keys``; copying it whole is what keeps 10,000 entries cheap.
+        entry = dict(record) if record else dict(dict.fromkeys(keys), pool=params['pool'], name=name)
         entry['changed'] = outcome.changed
         allocations[name] = entry
     return {'changed': bulk.changed, 'pool': params['pool'], 'allocations': allocations, 'diff': bulk.diff}

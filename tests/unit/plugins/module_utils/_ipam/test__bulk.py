@@ -114,6 +114,20 @@ def test_placed_items_first_then_new_names_lowest_first_in_list_order(lab):
     assert outcome.diff['before'] == {} and list(outcome.diff['after']) == ['c', 'pin', 'a', 'b']
 
 
+def test_a_new_name_takes_the_address_another_item_moves_away_from(lab):
+    bulk(lab, 'allocate', 'lab', 'mover')
+    items = ['new', {'name': 'mover', 'address': '10.0.0.9'}]
+    backend = load_backend({'store': lab})
+    predicted = backend.bulk_allocate('lab', addresses(items), check_mode=True)
+    later = load_backend({'store': lab})
+    later.pending = list(backend.predicted)
+    assert {view['name']: view['address'] for view in later.allocations(pool='lab')} == {'new': '10.0.0.2', 'mover': '10.0.0.9'}
+    outcome = bulk(lab, 'bulk_allocate', 'lab', addresses(items))
+    assert {name: result.after['address'] for name, result in outcome.outcomes.items()} == {
+        name: result.after['address'] for name, result in predicted.outcomes.items()} == {'new': '10.0.0.2', 'mover': '10.0.0.9'}
+    assert {view['name']: view['address'] for view in bulk(lab, 'allocations', pool='lab')} == {'new': '10.0.0.2', 'mover': '10.0.0.9'}
+
+
 def test_a_rerun_changes_nothing_and_one_more_name_changes_only_it(lab):
     names = ['a', 'b', 'c']
     first = bulk(lab, 'bulk_allocate', 'lab', addresses(names))
