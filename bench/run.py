@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """``make bench``: run every benchmark, then write docs/performance.md and its plot from the results.
 
-    .venv/bin/python bench/run.py [--quick] [--only engine,store,playbook,inventory,remote]
+    .venv/bin/python bench/run.py [--quick] [--only engine,store,playbook,inventory,remote,bulk,bulk_group]
 
 Results also go to bench/results/latest.json. Nothing here runs in ``make test``.
 """
@@ -19,6 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import bench_bulk  # noqa: E402
 import bench_engine  # noqa: E402
 import bench_playbook  # noqa: E402
 import bench_store  # noqa: E402
@@ -163,22 +164,88 @@ def remote_section(remote):
     return lines + ['']
 
 
+def bulk_section(bulk, group):
+    lines = ['## 6. Many names in one task (issue 14)', '']
+    if bulk:
+        lines += ['### 10,000 names in one `ip_address` task', '',
+                  'One `ansible-playbook` run per store format on `localhost`, median of %d rounds, a fresh store each '
+                  '(`bench/bench_bulk.py`). Each task\'s wall time is measured by a callback from its start to the next '
+                  'task\'s start: ansible-core\'s templating of the arguments, the action, and passing the result back. '
+                  'The single-name task runs first, on the new store; the 10,000 names come from a variable '
+                  '(`names: "{{ bench_names }}"`), as `groups[...]` would.' % bulk['rounds'], '',
+                  '| store | one name | %s names | ratio | rerun of the %s | one name on the full store | `set_fact` of the same list | '
+                  'in process: one name / %s names |' % ((format(bulk['names'], ','),) * 3),
+                  '|---|---|---|---|---|---|---|---|']
+        for row in bulk['rows']:
+            lines.append('| %s | %s | %s | %.1f× | %s | %s | %s | %s / %s |' % (
+                row['format'], milliseconds(row['single']), milliseconds(row['bulk']), row['bulk'] / row['single'],
+                milliseconds(row['rerun']), milliseconds(row['single_full']), milliseconds(row['templating']),
+                milliseconds(row['in_process_single']), milliseconds(row['in_process_bulk'])))
+        worst = max(row['bulk'] / row['single'] for row in bulk['rows'])
+        beyond = max((row['bulk'] - row['templating']) / row['single'] for row in bulk['rows'])
+        lines += ['', 'Target: %s names within 3× of one single-name task: worst %.1f×, %s. Without what ansible-core '
+                  'spends templating the list (the `set_fact` column), the worst is %.1f× (see below).' % (
+                      format(bulk['names'], ','), worst, verdict(worst, 3), beyond), '']
+    if group:
+        medians = group['median_seconds']
+        base = medians['set_fact']
+        lines += ['### P3b: %d hosts, `-f %d`, addresses from one `run_once` bulk task' % (group['hosts'], group['forks']), '',
+                  'Wall time of `ansible-playbook`, median of %d interleaved rounds, a fresh YAML store each run.' % group['rounds'], '',
+                  '| play | wall time | ratio to `set_fact` |', '|---|---|---|']
+        labels = {'set_fact': '`set_fact` from a constant (baseline)',
+                  'set_fact_templated': '`set_fact` of `"{{ inventory_hostname }}"` (one templated value per host)',
+                  'bulk_run_once': '`ip_address` with `names: "{{ ansible_play_hosts }}"`, `run_once`, then `set_fact` of '
+                                   'the host\'s own address from the registered `allocations`'}
+        for name, label in labels.items():
+            if name in medians:
+                lines.append('| %s | %.2f s | %.2f× |' % (label, medians[name], medians[name] / base))
+        ratio = medians['bulk_run_once'] / base
+        lines += ['', 'Target ≤ 1.10×: %.2f×, %s.' % (ratio, verdict(ratio, 1.10)), '']
+    return lines
+
+
+# Sections of the page by the part that measures them: a part not measured in this run keeps its text.
+SECTION_HEADINGS = {'engine': '## 1.', 'store': '## 2.', 'playbook': '## 3.', 'inventory': '## 4.', 'remote': '## 5.',
+                    'bulk': '## 6.'}
+
+
+def kept_sections():
+    """The current page's numbered sections, by part, as they are written."""
+    if not os.path.exists(DOC):
+        return {}
+    with open(DOC, encoding='utf-8') as handle:
+        text = handle.read()
+    sections = {}
+    for part, heading in SECTION_HEADINGS.items():
+        start = text.find('\n' + heading)
+        if start < 0:
+            continue
+        end = text.find('\n## ', start + 1)
+        sections[part] = text[start + 1:end if end >= 0 else len(text)].rstrip('\n').split('\n') + ['']
+    return sections
+
+
 def write_doc(results, command):
     info = results['machine']
     lines = ['# Performance', '',
              'Measured by `%s` on %s. Every ratio is against a baseline measured in the same run. '
              'No test in `make test` depends on timing.' % (command, results['date']), '',
              'Machine: %s, %d cores, Python %s, %s, %s.' % (info['cpu'], info['cores'], info['python'], info['ansible'], info['os']), '']
-    if 'engine' in results:
-        lines += engine_section(results['engine'])
-    if 'store' in results:
-        lines += store_section(results['store'])
-    if 'playbook' in results:
-        lines += playbook_section(results['playbook'])
-    if 'inventory' in results:
-        lines += inventory_section(results['inventory'])
-    if 'remote' in results:
-        lines += remote_section(results['remote'])
+    kept = kept_sections()
+    if any(part in kept and part not in results for part in SECTION_HEADINGS):
+        lines += ['Parts not measured in this run (%s) keep the figures and date of the run that measured them.' % ', '.join(
+            sorted(part for part in SECTION_HEADINGS if part in kept and part not in results)), '']
+    sections = (('engine', engine_section), ('store', store_section), ('playbook', playbook_section),
+                ('inventory', inventory_section), ('remote', remote_section))
+    for part, section in sections:
+        if part in results:
+            lines += section(results[part])
+        elif part in kept:
+            lines += kept[part]
+    if 'bulk' in results or 'bulk_group' in results:
+        lines += bulk_section(results.get('bulk'), results.get('bulk_group'))
+    elif 'bulk' in kept:
+        lines += kept['bulk']
     notes = os.path.join(REPO, 'bench', 'notes.md')
     if os.path.exists(notes):
         with open(notes, encoding='utf-8') as handle:
@@ -190,7 +257,7 @@ def write_doc(results, command):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--quick', action='store_true', help='smaller sizes and fewer rounds, to try the harness')
-    parser.add_argument('--only', default='engine,store,playbook,inventory,remote',
+    parser.add_argument('--only', default='engine,store,playbook,inventory,remote,bulk,bulk_group',
                         help='comma-separated parts to run; "none" only rewrites the page from the saved results')
     arguments = parser.parse_args()
     selected = arguments.only.split(',')
@@ -209,6 +276,10 @@ def main():
         results['inventory'] = run_inventory()
     if 'remote' in selected and os.path.exists(os.path.join(REPO, 'bench', 'bench_remote.py')):
         results['remote'] = run_remote()
+    if 'bulk' in selected:
+        results['bulk'] = bench_bulk.run_names(rounds=1 if arguments.quick else 3)
+    if 'bulk_group' in selected:
+        results['bulk_group'] = bench_bulk.run_group(rounds=1 if arguments.quick else 5)
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, 'w', encoding='utf-8') as handle:
         json.dump(results, handle, indent=2)
