@@ -52,12 +52,8 @@ class Store:
     """Shared behaviour of every file store: the real path, the lock beside it, the missing-file rules."""
 
     def __init__(self, path, lock_timeout=60):
-        # Resolved once: a link to the store and the store itself must share one lock, and a write
-        # must replace the real file, never the link.
-        self.path = os.path.realpath(path)
+        self.path = _real_file(path)
         self.lock_timeout = lock_timeout
-        if os.path.islink(self.path):
-            raise StoreError('Store %s is a symbolic link that leads back to itself: point it at the store file' % path)
         directory = os.path.dirname(self.path)
         try:
             is_directory = stat.S_ISDIR(os.stat(directory).st_mode)
@@ -65,7 +61,7 @@ class Store:
             is_directory = False
         except PermissionError:
             is_directory = None
-        if is_directory is None or (is_directory and not _may(directory, os.X_OK)):
+        if is_directory is None or (is_directory and os.geteuid() != 0 and not _may(directory, os.X_OK)):
             raise StoreError('Cannot reach the directory %s of store %s: %s needs search (x) permission on it and on every '
                              'directory above it' % (directory, path, user_name()))
         if not is_directory:
@@ -99,6 +95,27 @@ class Store:
             raise StoreError('Cannot write store %s: %s may not write its directory %s (%s). Writing the store needs write '
                              'permission on its directory %s (%s); the store was left as it was.' % (
                                  self.path, user_name(), directory, path_access(directory), directory, directory_needs))
+
+
+def _real_file(path):
+    """``path`` made absolute, and resolved when it is a symbolic link: the file a write must replace.
+
+    Resolved once, here: a link to the store and the store itself must share one lock (beside
+    the real file), and a write must replace the real file, never the link.  Only a link as
+    the last component needs it (one lstat, where a full realpath costs one per component):
+    a linked directory leads the lock and the rename to the same real directory anyway.
+    """
+    path = os.path.abspath(path)
+    try:
+        is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return path  # no file yet, or an unreachable directory: the checks that follow say which
+    if not is_link:
+        return path
+    real = os.path.realpath(path)
+    if os.path.islink(real):
+        raise StoreError('Store %s is a symbolic link that leads back to itself: point it at the store file' % path)
+    return real
 
 
 def _may(path, access):
