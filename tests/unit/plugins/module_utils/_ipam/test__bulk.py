@@ -114,6 +114,29 @@ def test_placed_items_first_then_new_names_lowest_first_in_list_order(lab):
     assert outcome.diff['before'] == {} and list(outcome.diff['after']) == ['c', 'pin', 'a', 'b']
 
 
+def test_one_lock_and_one_write_for_the_whole_list(lab, monkeypatch):
+    backend = load_backend({'store': lab})
+    store_class = type(backend.store)
+    counts = {'locks': 0, 'commits': 0}
+    writing, lock = store_class.writing, store_class.lock
+
+    def counted_writing(store, *args, **kwargs):
+        counts['commits'] += 1      # one transaction is one write (a document store writes on commit, SQLite commits)
+        return writing(store, *args, **kwargs)
+
+    def counted_lock(store):
+        counts['locks'] += 1
+        return lock(store)
+    monkeypatch.setattr(store_class, 'writing', counted_writing)
+    monkeypatch.setattr(store_class, 'lock', counted_lock)
+    outcome = backend.bulk_allocate('lab', addresses(['n%d' % index for index in range(12)]))
+    assert len(outcome.outcomes) == 12 and counts['commits'] == 1
+    assert counts['locks'] == 1
+    counts.update(locks=0, commits=0)
+    assert not load_backend({'store': lab}).bulk_allocate('lab', addresses(['n%d' % index for index in range(12)])).changed
+    assert counts == {'locks': 0, 'commits': 0}     # a rerun takes no lock at all
+
+
 def test_a_new_name_takes_the_address_another_item_moves_away_from(lab):
     bulk(lab, 'allocate', 'lab', 'mover')
     items = ['new', {'name': 'mover', 'address': '10.0.0.9'}]
