@@ -37,18 +37,16 @@ from .errors import (
 )
 from .http import HttpClient, HttpError
 from .model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
-from .redact import normalized_token
-from .remote_objects import FREE_ADDRESS, FREE_PREFIX, IPS, PREFIXES, RANGES, TAGS, problem
+from .redact import normalized_token, scrubbed
+from .remote_objects import IPS, PREFIXES, RANGES, TAG, TAGS, free_blocks, problem, single
 from .remote_predictions import DROP, FREE, POOL, RELEASED, TAKE, Overlay, prediction
+from .remote_writes import RemoteWrites
 
-TAG = 'ipam-allocator'
 GATEWAY_TAG = 'gateway'
 TAG_DESCRIPTION = 'Made by the ipam.allocator Ansible collection; the name of each allocation is kept with it'
 SEPARATOR = ' | '
 KEY_FIELD = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 DEFAULT_TIMEOUT = 30
-RACE_ATTEMPTS = 12   # a POST to available-* that lost a server-side race (nautobot#8297)
-WRITE_ATTEMPTS = 3   # a POST whose answer was lost, repeated after checking it did not land
 IP_RANGE = 'range'
 _PATHS = {ADDRESS: IPS, PREFIX: PREFIXES, IP_RANGE: RANGES}
 _WORDS = {ADDRESS: 'IP address', PREFIX: 'prefix'}
@@ -70,17 +68,6 @@ def _clean(value):
     return value or None
 
 
-def _tags_refused(exc):
-    """True when the server refused a write only for its ``tags`` (NetBox and Nautobot: a named tag that does not exist)."""
-    return exc.status == 400 and isinstance(exc.data, dict) and set(exc.data) == {'tags'}
-
-
-def _single(data):
-    if isinstance(data, list):
-        return data[0] if data else None
-    return data or None
-
-
 def _updated(record, description, dns_name):
     changes = {}
     if description is not None:
@@ -99,10 +86,6 @@ def _without(intervals, first, last):
             continue
         kept.extend(part for part in ([low, first - 1], [last + 1, high]) if part[0] <= part[1])
     return kept
-
-
-def _shown(obj):
-    return '%s (id %s)' % (obj.get('address') or obj.get('prefix'), obj['id'])
 
 
 def _address_value(text):
@@ -171,7 +154,7 @@ class RemotePool:
         return '%s%s/' % (PREFIXES, self.obj['id'])
 
 
-class RemoteBackend(Backend):
+class RemoteBackend(RemoteWrites, Backend):
     """The backend interface over a NetBox-like REST API; subclasses speak the dialect."""
 
     product = None      # 'NetBox'
@@ -209,6 +192,11 @@ class RemoteBackend(Backend):
 
     def close(self):
         self.http.close()
+
+    @property
+    def warnings(self):
+        # Like errors, warnings quote what the server holds.
+        return [self.http.scrub(text) for text in self._warnings]
 
     # -- the dialect: subclasses override ------------------------------------------
 
@@ -298,51 +286,6 @@ class RemoteBackend(Backend):
         except HttpError as exc:
             if exc.status != 404:   # already gone is what we wanted
                 raise
-
-    def _create(self, path, body, find, what, kind):
-        """POST ``body``: the object made, checked to be a ``kind`` (a path of remote_objects), or None for a 204.
-
-        When the answer is lost (no answer, a timeout, 429/502/503/504: it may have landed), ``find()`` looks the
-        object up (by name) before anything else is decided, and what it finds is the answer; only when nothing
-        landed is the POST sent again, after the transport's backoff.  A POST that lands later still is met by the
-        caller's confirmation by name (``_confirmed``) or by the next ``_find``, which keep the object made first.
-        """
-        tag_made = False
-        lost = 0
-        while True:
-            try:
-                response = self.http.post(path, body)
-            except HttpError as exc:
-                if not tag_made and body.get('tags') == [self.tag_ref(TAG)] and _tags_refused(exc):
-                    # New objects name their tag instead of looking its id up first; the one request
-                    # saved per task costs one failed POST the first time the tag is missing.
-                    self._tag_id(TAG, create=True)
-                    tag_made = True
-                    continue
-                if not exc.transient:
-                    raise
-                landed = self._landed(exc, find, what)
-                if landed is not None:
-                    return landed
-                lost += 1
-                if lost >= WRITE_ATTEMPTS:
-                    raise
-                self.http.pause(lost)
-                continue
-            made = _single(response.data)
-            reason = None if made is None else problem(kind, made)
-            if reason is not None:
-                raise response.invalid(reason)
-            return made
-
-    def _landed(self, exc, find, what):
-        """After a lost answer: what ``find()`` finds, or None; an error that says so when it cannot look."""
-        try:
-            return find()
-        except HttpError:
-            message = ('%s. Whether %s was made is not known: rerun the task once %s answers; it finds what was made '
-                       'by its name and never makes it twice' % (str(exc).rstrip('.'), what, self.product))
-        raise HttpError(message, exc.status, exc.data)
 
     def _tag_id(self, tag, create=False):
         if tag in self._tag_ids:
@@ -447,32 +390,7 @@ class RemoteBackend(Backend):
         params.update(self._name_filter(kind, name))
         found = sorted((obj for obj in self._list(_PATHS[kind], params)
                         if self._name_of(obj, name)[0] == name and self._belongs(kind, pool, obj)), key=self.creation_order)
-        if len(found) > 1:
-            kept, others = _shown(found[0]), ', '.join(_shown(obj) for obj in found[1:])
-            if self._checking is not False:
-                self._warnings.append('%s holds %d objects for %r in pool %s; a real run keeps %s, made first, and deletes %s'
-                                      % (self.product, len(found), name, pool.cidr, kept, others))
-            else:
-                for obj in found[1:]:
-                    self._delete(kind, obj)
-                self._warnings.append('%s held %d objects for %r in pool %s (an answer lost and the request sent again, or '
-                                      'another task allocating the same name at the same time): kept %s, made first, and '
-                                      'deleted %s' % (self.product, len(found), name, pool.cidr, kept, others))
-        return found[0] if found else None
-
-    def _confirmed(self, kind, pool, name):
-        """What ``name`` holds once an object was made for it, looked up again: another task may have made one for
-        the same name at the same time, or an earlier POST of ours may have landed late; the first made is kept."""
-        held = self._find(kind, pool, name)
-        if held is None:
-            raise BackendError('%s made the %s of %r in pool %s, but no longer holds it for that name (released by another '
-                               'task at the same time?): rerun the task' % (self.product, _WORDS[kind], name, pool.cidr))
-        return held
-
-    def creation_order(self, obj):
-        """Sorts objects in the order the server made them (NetBox ids grow; Nautobot's are random, see there)."""
-        ident = obj['id']
-        return (0, ident, '') if isinstance(ident, int) else (1, 0, str(ident))
+        return self._one_per_name(kind, pool, name, found)
 
     def _describe(self, kind, obj):
         """Words for the holder of an address or prefix: its name when it is ours."""
@@ -625,6 +543,7 @@ class RemoteBackend(Backend):
 
     # -- reading ----------------------------------------------------------------------
 
+    @scrubbed
     def pools(self, name=None):
         # Reads show the server as it is, as the file backend shows its store: no predictions.
         if name is not None:
@@ -679,12 +598,14 @@ class RemoteBackend(Backend):
                           record_view(settings, record)))
         return [item[-1] for item in sorted(views, key=lambda item: item[:-1])]
 
+    @scrubbed
     def allocations(self, pool=None, name=None, address=None):
         params = {}
         if address is not None:
             params['address'] = format_address(*parse_address(str(address).split('/', 1)[0]))
         return self._records(ADDRESS, pool, name, params)
 
+    @scrubbed
     def peek(self, pool, count=1):
         found = self._pool(pool)
         free = self._free_addresses(found, count)
@@ -714,35 +635,11 @@ class RemoteBackend(Backend):
             return free
         values = set()
         for path in self._available_ips_paths(pool):
-            values.update(first for first, _last in self._free_space(path, count + 2 + len(taken), pool))
+            values.update(first for first, _last in free_blocks(self.http.get(path, {'limit': count + 2 + len(taken)}), pool))
             if len(values - taken) >= count + 2:
                 break
         values.update(record.first for record in overlay.freed(ADDRESS, pool.cidr))
         return [value for value in sorted(values - taken) if allowed(value) is None][:count]
-
-    def _free_space(self, path, limit, pool):
-        """What GET ``path`` (available-ips or available-prefixes) lists as free, as ``(first, last)``, each checked
-        to be inside ``pool``: a server that offers more is not trusted with the rest."""
-        response = self.http.get(path, {'limit': limit})
-        kind, field = (FREE_PREFIX, 'prefix') if path.endswith('available-prefixes/') else (FREE_ADDRESS, 'address')
-        if not isinstance(response.data, (list, type(None))):
-            raise response.invalid('expected a list of free %ses' % field)
-        blocks = []
-        for item in response.data or ():
-            reason = problem(kind, item)
-            if reason is None:
-                if kind == FREE_ADDRESS:
-                    version, first = parse_address(item[field].split('/', 1)[0])
-                    last = first
-                else:
-                    block = parse_network(item[field], strict=False)
-                    version, first, last = block.version, block.first, block.last
-                if version != pool.network.version or not pool.network.contains_block(first, last):
-                    reason = '%s is outside pool %s' % (item[field], pool.cidr)
-            if reason is not None:
-                raise response.invalid(reason)
-            blocks.append((first, last))
-        return blocks
 
     @staticmethod
     def _available_ips_paths(pool):
@@ -753,6 +650,7 @@ class RemoteBackend(Backend):
 
     # -- pools: ip_pool -------------------------------------------------------------------
 
+    @scrubbed
     def ensure_pool(self, params, check_mode=False):
         self._checking = check_mode
         cidr_text = params.get('cidr') if params.get('cidr') is not None else params.get('name')
@@ -797,7 +695,7 @@ class RemoteBackend(Backend):
                 self._check_free(network, wanted.gateway, 'gateway %s of pool %s' % (gateway, cidr))
             body = dict(self.scope_fields(), **self.status_fields())
             body.update(prefix=cidr, description=description or '')
-            self._create(PREFIXES, body, lambda: _single(self._list(PREFIXES, dict(self.scope(), prefix=cidr))),
+            self._create(PREFIXES, body, lambda: single(self._list(PREFIXES, dict(self.scope(), prefix=cidr))),
                          'the prefix %s' % cidr, PREFIXES)
             self._pools.pop(cidr, None)
             if gateway is not None:
@@ -859,7 +757,7 @@ class RemoteBackend(Backend):
             start, end = ('%s/%d' % (format_address(network.version, value), network.prefix_length) for value in (first, last))
             body = dict(self.scope_fields(), **self.status_fields())
             body.update(start_address=start, end_address=end, tags=[self.tag_ref(TAG)], description=_range_description(network))
-            self._create(RANGES, body, lambda start=start: _single(self._list(RANGES, dict(self.scope(), start_address=start))),
+            self._create(RANGES, body, lambda start=start: single(self._list(RANGES, dict(self.scope(), start_address=start))),
                          'the IP range %s-%s' % (start, end), RANGES)
 
     def _check_free(self, network, value, what):
@@ -873,6 +771,7 @@ class RemoteBackend(Backend):
         body.update(address='%s/%d' % (gateway, network.prefix_length), description='gateway', tags=[self.tag_ref(GATEWAY_TAG)])
         self._create(IPS, body, lambda: (self._gateway(network) or (None, None))[1], 'the gateway %s' % gateway, IPS)
 
+    @scrubbed
     def remove_pool(self, name, force=False, check_mode=False):
         self._checking = check_mode
         current = self._find_pool(name)
@@ -935,6 +834,7 @@ class RemoteBackend(Backend):
             body['dns_name'] = dns_name
         return body
 
+    @scrubbed
     def allocate(self, pool, name, address=None, mac=None, description=None, dns_name=None, check_mode=False):
         self._checking = check_mode
         found = self._pool(pool)
@@ -994,65 +894,6 @@ class RemoteBackend(Backend):
                 return obj
         raise self._exhausted(pool)
 
-    def _allocate_next_at(self, path, pool, name, body):
-        """The object ``name`` holds once the server made it at ``path``, or None when that prefix or range is full."""
-        set_aside = set()
-        for attempt in range(1, RACE_ATTEMPTS + 1):
-            try:
-                obj = self._create(path, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name, IPS)
-            except HttpError as exc:
-                if exc.status == 409:               # NetBox: full
-                    return None
-                if not self._lost_race(exc):
-                    raise
-                if attempt < RACE_ATTEMPTS:
-                    self.http.pause(attempt)
-                continue
-            if obj is None:                         # Nautobot: 204 when full
-                return None
-            value = _address_value(obj['address'])
-            reason = self._refused_offer(path, pool, obj, value, set_aside)
-            if reason is None:
-                return self._confirmed(ADDRESS, pool, name)
-            self._set_aside(obj, reason)
-            set_aside.add(value)
-        raise BackendError('%s kept answering that the next address of pool %s was taken (%d attempts): too many '
-                           'allocations at once; rerun the task' % (self.product, pool.cidr, RACE_ATTEMPTS))
-
-    def _refused_offer(self, path, pool, obj, value, set_aside):
-        """None when the address the server made is one our rules allow; why not when it is one the server may
-        rightly offer but we keep free (the network or broadcast address, IPv6's subnet-router anycast address).
-        Anything else breaks the server's contract: what this task made is deleted, and the error says what came."""
-        network = pool.network
-        version = parse_address(obj['address'].split('/', 1)[0])[0]
-        if version != network.version:
-            broken = 'not IPv%d like the pool' % network.version
-        elif not obj['address'].endswith('/%d' % network.prefix_length):
-            broken = 'not of the prefix length of the pool (/%d)' % network.prefix_length
-        else:
-            reason = pool.settings.allowed_for_address(value)
-            low, high = network.usable_bounds()
-            if reason is None or (value in network and not low <= value <= high and value not in set_aside):
-                return reason
-            broken = 'offered again after it was kept free' if value in set_aside else reason
-        self._delete(ADDRESS, obj)
-        raise BackendError('%s answered POST /%s with %s, which is %s: the server does not allocate from pool %s as its API '
-                           'says. The address it made was deleted and nothing is allocated; check the prefix and its IP '
-                           'ranges in %s' % (self.product, path, obj['address'], broken, pool.cidr, self.product))
-
-    @staticmethod
-    def _lost_race(exc):
-        text = str(exc).lower()
-        return exc.status == 400 and ('already exists' in text or 'duplicate' in text)
-
-    def _set_aside(self, obj, reason):
-        """The server offered an address our rules forbid (Nautobot: the IPv6 subnet-router anycast address): keep it as a
-        reserved placeholder, not an allocation, so neither the server nor we offer it again."""
-        body = dict(self.reserved_fields(), tags=[], description='kept free by ipam.allocator: %s' % reason)
-        if self.key_field is not None:
-            body['custom_fields'] = {self.key_field: None}
-        self.http.patch('%s%s/' % (IPS, obj['id']), body)
-
     def _allocate_at(self, pool, name, value, current_obj, description, dns_name):
         address = '%s/%d' % (format_address(pool.network.version, value), pool.network.prefix_length)
         try:
@@ -1079,11 +920,12 @@ class RemoteBackend(Backend):
             raise ConflictError('Cannot allocate %s to %r in pool %r: it is already held by %s. Release it first or ask '
                                 'for another address.' % (address.split('/')[0], name, pool.cidr, holder)) from None
         held = self._confirmed(ADDRESS, pool, name)
-        if held['address'] != address:
+        if _address_value(held['address']) != value:
             raise ConflictError('Cannot allocate %s to %r in pool %r: another task gave %r %s at the same time' % (
                 address.split('/')[0], name, pool.cidr, name, held['address'].split('/')[0]))
         return held
 
+    @scrubbed
     def release(self, pool, name=None, address=None, check_mode=False):
         self._checking = check_mode
         found = self._pool(pool)
@@ -1117,6 +959,7 @@ class RemoteBackend(Backend):
 
     # -- prefixes -----------------------------------------------------------------------
 
+    @scrubbed
     def prefixes(self, pool=None, name=None, prefix=None):
         params = {}
         if prefix is not None:
@@ -1133,7 +976,7 @@ class RemoteBackend(Backend):
                 block = parse_network(obj['prefix'], strict=False)
                 free = _without(free, block.first, block.last)
         else:
-            free = [[first, last] for first, last in self._free_space(pool.path + 'available-prefixes/', 1000, pool)]
+            free = [list(block) for block in free_blocks(self.http.get(pool.path + 'available-prefixes/', {'limit': 1000}), pool)]
         overlay = self._overlay()
         for record in overlay.freed(PREFIX, pool.cidr):
             free = _without(free, record.first, record.last) + [[record.first, record.last]]
@@ -1154,6 +997,7 @@ class RemoteBackend(Backend):
                 break
         return found
 
+    @scrubbed
     def peek_prefix(self, pool, prefix_length=None, count=1):
         found = self._pool(pool)
         length = requested_length(found.settings, prefix_length)
@@ -1164,6 +1008,7 @@ class RemoteBackend(Backend):
         size = 1 << (found.network.bits - length)
         return [record_view(found.settings, Record(PREFIX, None, first, first + size - 1)) for first in free]
 
+    @scrubbed
     def allocate_prefix(self, pool, name, prefix_length=None, prefix=None, description=None, check_mode=False):
         self._checking = check_mode
         found = self._pool(pool)
@@ -1236,34 +1081,7 @@ class RemoteBackend(Backend):
         found = found or self._list(PREFIXES, dict(self.scope(), contains=text, within=pool.cidr))
         return self._describe(PREFIX, found[0]) if found else None
 
-    def _allocate_next_prefix(self, pool, name, length, description):
-        body = self._new_body(PREFIX, name, description)
-        body['prefix_length'] = length
-        for attempt in range(1, RACE_ATTEMPTS + 1):
-            path = pool.path + 'available-prefixes/'
-            try:
-                obj = self._create(path, body, lambda: self._find(PREFIX, pool, name), 'the prefix of %r' % name, PREFIXES)
-            except HttpError as exc:
-                if exc.status == 409:
-                    raise self._prefix_exhausted(pool, length) from None
-                if not self._lost_race(exc):
-                    raise
-                if attempt < RACE_ATTEMPTS:
-                    self.http.pause(attempt)
-                continue
-            if obj is None:
-                raise self._prefix_exhausted(pool, length)
-            made = parse_network(obj['prefix'], strict=False)
-            if (made.version != pool.network.version or made.prefix_length != length
-                    or not pool.network.contains_block(made.first, made.last)):
-                self._delete(PREFIX, obj)
-                raise BackendError('%s answered POST /%s with %s, which is not a /%d inside pool %s: the server does not '
-                                   'allocate as its API says. The prefix it made was deleted and nothing is allocated'
-                                   % (self.product, path, obj['prefix'], length, pool.cidr))
-            return self._confirmed(PREFIX, pool, name)
-        raise BackendError('%s kept answering that the next /%d of pool %s was taken (%d attempts): rerun the task'
-                           % (self.product, length, pool.cidr, RACE_ATTEMPTS))
-
+    @scrubbed
     def release_prefix(self, pool, name=None, prefix=None, force=False, check_mode=False):
         self._checking = check_mode
         found = self._pool(pool)

@@ -249,8 +249,8 @@ class HttpClient:
         return self._answer(what, answer)
 
     def _send(self, method, url, what, params, body):
-        """The ``requests`` response, or the HttpError to raise (made outside the except block, so that nothing of
-        the library's exception, which may quote the request, is chained to it)."""
+        """The ``requests`` response, or the HttpError for the caller to raise: raised outside the except block, it
+        has nothing of the library's exception (which may quote the request and its header) chained to it."""
         try:
             with warnings.catch_warnings():
                 if self._verify is False:   # the user chose it; urllib3 would say so on every request
@@ -258,21 +258,17 @@ class HttpClient:
                 return self._session.request(method, url, params=params, json=body, timeout=self.timeout,
                                              verify=self._verify, allow_redirects=False)
         except requests.exceptions.SSLError as exc:
-            message = ('TLS verification of %s failed (%s): set ca_path to the CA bundle of a private CA, '
-                       'or validate_certs: false for a test server' % (self.shown_base, _reason(exc)))
-            transient = False
+            return HttpError(self.scrub('TLS verification of %s failed (%s): set ca_path to the CA bundle of a private CA, '
+                                        'or validate_certs: false for a test server' % (self.shown_base, _reason(exc))))
         except requests.exceptions.Timeout:
-            message = ('%s at %s did not answer %s within %s s (timeout): raise the "timeout" option or check the server'
-                       % (self.product, self.shown_base, what, _seconds(self.timeout)))
-            transient = True
+            return HttpError(self.scrub('%s at %s did not answer %s within %s s (timeout): raise the "timeout" option or '
+                                        'check the server' % (self.product, self.shown_base, what, _seconds(self.timeout))),
+                             transient=True)
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            message = ('Cannot reach %s at %s (%s): check the url and that the server is up'
-                       % (self.product, self.shown_base, _reason(exc)))
-            transient = True
+            return HttpError(self.scrub('Cannot reach %s at %s (%s): check the url and that the server is up'
+                                        % (self.product, self.shown_base, _reason(exc))), transient=True)
         except requests.exceptions.RequestException as exc:
-            message = '%s to %s failed: %s' % (what, self.product, _reason(exc))
-            transient = False
-        return HttpError(self.scrub(message), transient=transient)
+            return HttpError(self.scrub('%s to %s failed: %s' % (what, self.product, _reason(exc))))
 
     def _answer(self, what, response):
         status = response.status_code

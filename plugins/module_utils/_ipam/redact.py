@@ -16,11 +16,12 @@ them, whatever the token's length.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from urllib.parse import quote, quote_plus
 
-from .errors import BackendError
+from .errors import BackendError, IpamError
 
 MASK = '********'
 #: Any run of this many characters of a secret is masked: what is left of a token cut short by a
@@ -89,7 +90,16 @@ class Redactor:
                 parts.append(MASK)
         return ''.join(parts)
 
-    def scrub_exception(self, exc):
-        """Mask secrets in an exception's message in place (its type and attributes stay)."""
-        exc.args = tuple(self.scrub(arg) if isinstance(arg, str) else arg for arg in exc.args)
-        return exc
+
+
+def scrubbed(method):
+    """A backend method whose errors are scrubbed by ``self.http.scrub``: a message may quote what the server holds
+    (an object's description, an id) as well as what it answered.  The error keeps its type and attributes."""
+    @functools.wraps(method)
+    def scrubbing(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except IpamError as exc:
+            exc.args = tuple(self.http.scrub(arg) if isinstance(arg, str) else arg for arg in exc.args)
+            raise
+    return scrubbing

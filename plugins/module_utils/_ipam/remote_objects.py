@@ -17,6 +17,8 @@ from __future__ import annotations
 from .addresses import parse_address, parse_network
 from .errors import InvalidInputError
 
+#: every object this collection makes carries this tag
+TAG = 'ipam-allocator'
 IPS = 'api/ipam/ip-addresses/'
 PREFIXES = 'api/ipam/prefixes/'
 RANGES = 'api/ipam/ip-ranges/'
@@ -55,6 +57,37 @@ def problem(kind, obj):
         if value is not None and (not isinstance(value, kind_of_value) or isinstance(value, bool)):
             return '"%s" is %r, not a %s' % (field, value, kind_of_value.__name__)
     return None
+
+
+def single(data):
+    """The object of an answer that holds one (a list of one, from endpoints that make several), or None."""
+    if isinstance(data, list):
+        return data[0] if data else None
+    return data or None
+
+
+def free_blocks(response, pool):
+    """The free space a GET of available-ips or available-prefixes lists, as ``(first, last)``, each checked to be
+    inside ``pool``: a server that offers more is not trusted with the rest."""
+    kind, field = (FREE_PREFIX, 'prefix') if response.what.endswith('available-prefixes/') else (FREE_ADDRESS, 'address')
+    if not isinstance(response.data, (list, type(None))):
+        raise response.invalid('expected a list of free %ses' % field)
+    blocks = []
+    for item in response.data or ():
+        reason = problem(kind, item)
+        if reason is None:
+            if kind == FREE_ADDRESS:
+                version, first = parse_address(item[field].split('/', 1)[0])
+                last = first
+            else:
+                block = parse_network(item[field], strict=False)
+                version, first, last = block.version, block.first, block.last
+            if version != pool.network.version or not pool.network.contains_block(first, last):
+                reason = '%s is outside pool %s' % (item[field], pool.cidr)
+        if reason is not None:
+            raise response.invalid(reason)
+        blocks.append((first, last))
+    return blocks
 
 
 def _address_problem(text):

@@ -13,10 +13,11 @@ from urllib.parse import quote
 
 import pytest
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_remote, http
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam import http, remote_writes
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
     BackendError,
+    ConflictError,
     InvalidInputError,
     PoolExhaustedError,
     PoolNotFoundError,
@@ -128,8 +129,8 @@ def test_the_race_retry_is_bounded(stub, quick_pauses):
     stub.add('POST', AVAILABLE, Reply(400, {'address': ['Duplicate IP address found in global table: 10.0.0.2/24']}))
     with pytest.raises(BackendError, match='kept answering'):
         netbox(stub).allocate(POOL, 'web01')
-    assert len(stub.calls('POST')) == backend_remote.RACE_ATTEMPTS
-    assert len(quick_pauses) == backend_remote.RACE_ATTEMPTS - 1
+    assert len(stub.calls('POST')) == remote_writes.RACE_ATTEMPTS
+    assert len(quick_pauses) == remote_writes.RACE_ATTEMPTS - 1
 
 
 def test_netbox_409_means_exhausted(stub):
@@ -365,6 +366,16 @@ def test_a_token_cut_by_a_long_message_leaves_no_part_of_it(stub):
         with pytest.raises(BackendError) as caught:
             netbox(stub).pools(POOL)
         assert TOKEN[:cut] not in str(caught.value)[-60:], cut
+
+
+def test_a_token_in_what_the_server_holds_is_scrubbed_too(stub):
+    # Messages quote the server's objects (the holder of an address and its description), not only its answers.
+    pool_routes(stub)
+    find_route(stub, page())
+    stub.add('GET', IPS, page(ip('10.0.0.9/24', description='ask %s' % TOKEN, ident=3, tags=())), query={'address': '10.0.0.9'})
+    with pytest.raises(ConflictError) as caught:
+        netbox(stub).allocate(POOL, 'web01', address='10.0.0.9')
+    assert "it is already held by NetBox IP address 10.0.0.9/24 (id 3, description 'ask ********')" in str(caught.value)
 
 
 def test_credentials_in_the_url_are_refused_unseen(stub):
