@@ -147,8 +147,8 @@ class RemoteWrites:
 
     def _allocate_next_at(self, path, pool, name, body):
         """The object ``name`` holds once the server made it at ``path``, or None when that prefix or range is full."""
-        set_aside = set()
-        while True:     # ends: an address is set aside once; offered again, it is refused
+        set_aside = {}      # address -> the placeholder this task made of it
+        while True:         # ends: an address is set aside once; offered again, it is refused
             obj = self._create_next(path, body, lambda: self._find(ADDRESS, pool, name), 'the address of %r' % name, IPS,
                                     'the next address of pool %s' % pool.cidr)
             if obj is None:
@@ -158,12 +158,13 @@ class RemoteWrites:
             if reason is None:
                 return self._confirmed(ADDRESS, pool, name)
             self._set_aside(obj, reason)
-            set_aside.add(value)
+            set_aside[value] = obj
 
     def _refused_offer(self, path, pool, obj, value, set_aside):
         """None when the address the server made is one our rules allow; why not when it is one the server may
         rightly offer but we keep free (the network or broadcast address, IPv6's subnet-router anycast address).
-        Anything else breaks the server's contract: what this task made is deleted, and the error says what came."""
+        Anything else breaks the server's contract: what this task made (that object, and the placeholders of
+        ``set_aside``) is deleted, so a failed task leaves the server as it was, and the error says what came."""
         network = pool.network
         version = parse_address(obj['address'].split('/', 1)[0])[0]
         if version != network.version:
@@ -176,9 +177,10 @@ class RemoteWrites:
             if reason is None or (value in network and not low <= value <= high and value not in set_aside):
                 return reason
             broken = 'offered again after it was kept free' if value in set_aside else reason
-        self._delete(ADDRESS, obj)
+        for made in [obj] + list(set_aside.values()):
+            self._delete(ADDRESS, made)
         raise BackendError('%s answered POST /%s with %s, which is %s: the server does not allocate from pool %s as its API '
-                           'says. The address it made was deleted and nothing is allocated; check the prefix and its IP '
+                           'says. What this task made was deleted and nothing is allocated; check the prefix and its IP '
                            'ranges in %s' % (self.product, path, obj['address'], broken, pool.cidr, self.product))
 
     def _set_aside(self, obj, reason):
