@@ -57,7 +57,6 @@ class Outcome:
         return {'before': self.before, 'after': self.after}
 
 
-
 class BulkOutcome:
     """The answer to a request for many names: one ``Outcome`` per name, in the order the names were given."""
 
@@ -77,6 +76,7 @@ class BulkOutcome:
         changed = [(name, outcome) for name, outcome in self.outcomes.items() if outcome.changed]
         return {'before': {name: outcome.before for name, outcome in changed if outcome.before},
                 'after': {name: outcome.after for name, outcome in changed if outcome.after}}
+
 
 class Backend(abc.ABC):
     """Where pools and allocations live.

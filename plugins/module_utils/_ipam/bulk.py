@@ -28,7 +28,7 @@ from .model import valid_name
 class BulkRequest:
     """One item of a ``names`` list: ``position`` is its index in that list, for messages."""
 
-    __slots__ = ()
+    __slots__ = ('name', 'position')
     #: options an item may set besides ``name``
     OPTIONS = ()
     #: options whose value places the request (planned first)
@@ -59,13 +59,13 @@ class BulkRequest:
 
 
 class AddressRequest(BulkRequest):
-    __slots__ = ('name', 'position', 'address', 'mac', 'description', 'dns_name')
+    __slots__ = ('address', 'mac', 'description', 'dns_name')
     OPTIONS = ('address', 'mac', 'description', 'dns_name')
     PLACING = ('address', 'mac')
 
 
 class PrefixRequest(BulkRequest):
-    __slots__ = ('name', 'position', 'prefix_length', 'prefix', 'description')
+    __slots__ = ('prefix_length', 'prefix', 'description')
     OPTIONS = ('prefix_length', 'prefix', 'description')
     PLACING = ('prefix',)
 
@@ -155,4 +155,3 @@ def first_unserved(requests, served):
         return ''
     tail = ' and the %d after it' % (len(left) - 1) if len(left) > 1 else ''
     return '; %s%s would get none' % (left[0].label, tail)
-

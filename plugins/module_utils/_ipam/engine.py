@@ -350,11 +350,11 @@ def plan_prefix_release(space, name=None, prefix=None):
     return Change(current, None)
 
 
-
 def plan_prefixes(space, requests, plan_one=None):
     """Plan ``state: present`` for many ``PrefixRequest``, best fit for each in turn: all of them or, raising, none."""
     plan_one = plan_one or (lambda view, request: plan_prefix(view, request.name, **request.options()))
     return plan_many(space, requests, plan_one)
+
 
 def free_prefixes(space, prefix_length, count):
     """Predict the next ``count`` best-fit prefixes without storing anything."""
