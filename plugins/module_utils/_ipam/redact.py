@@ -91,7 +91,6 @@ class Redactor:
         return ''.join(parts)
 
 
-
 def scrubbed(method):
     """A backend method whose errors are scrubbed by ``self.http.scrub``: a message may quote what the server holds
     (an object's description, an id) as well as what it answered.  The error keeps its type and attributes."""
