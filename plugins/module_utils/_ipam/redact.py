@@ -29,7 +29,7 @@ MASK = '********'
 FRAGMENT = 8
 #: A header value can carry printable ASCII; a token holds no white space (NetBox: letters, digits, "_", ".";
 #: Nautobot: hex digits).
-_TOKEN_CHARACTERS = re.compile(r'^[\x21-\x7e]+$')
+_TOKEN_CHARACTERS = re.compile(r'[\x21-\x7e]+')
 # A secret shorter than FRAGMENT is masked only where it stands alone: a token "abc123" in "Invalid token abc123",
 # but not the "x" in "NetBox" (a one-letter token is refused by the server anyway, and must not garble the message).
 _ALONE = r'(?<![A-Za-z0-9])%s(?![A-Za-z0-9])'
@@ -41,7 +41,7 @@ def normalized_token(token, product):
     White space or control characters inside it are refused with a message that does not show it.
     """
     text = str(token).strip()
-    if text and not _TOKEN_CHARACTERS.match(text):
+    if text and not _TOKEN_CHARACTERS.fullmatch(text):
         raise BackendError('The %s API token (option "token", or IPAM_ALLOCATOR_TOKEN and the like) has white space, '
                            'control or non-ASCII characters inside it, which no API token has and an HTTP header '
                            'cannot carry: check the value (a line break or a space pasted into it?). It is not shown '
