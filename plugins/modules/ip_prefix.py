@@ -68,7 +68,7 @@ options:
         another allocation.
       - If O(name) already holds another prefix it moves to this one (it may overlap the one it leaves), keeping its
         O(description), as an address moves with M(ipam.allocator.ip_address). A prefix that a pool was made from
-        (O(ipam.allocator.ip_pool#module:parent)) does not move: the task fails and names that pool.
+        (O(ipam.allocator.ip_pool#module:parent)) does not move; the task fails and names that pool.
       - With O(state=absent) and no O(name), release whoever holds this prefix.
     type: str
   description:
