@@ -58,3 +58,20 @@ def test_built_tarball_installs_and_runs(tmp_path):
     assert 'CHANGED' in result.stdout
     assert os.path.isfile(store)
     assert BUILD not in str(installed)
+
+
+def test_docs_site_builds_without_warnings():
+    """`make docs`: antsibull-docs' pages for every plugin and role, and the guides of docs/*.md, with Sphinx's -W."""
+    run_tool(['make', '--no-print-directory', 'docs'], timeout=1800)
+    site = os.path.join(BUILD, 'docsite')
+    assert open(os.path.join(site, 'warnings.log'), encoding='utf-8').read() == ''
+    pages = {os.path.relpath(path, os.path.join(site, 'html')) for path in glob.glob(os.path.join(site, 'html', '**', '*.html'),
+                                                                                       recursive=True)}
+    plugins = {'%s_%s.html' % (name, plugin_type) for plugin_type, name in PLUGINS}
+    assert plugins <= pages
+    assert {'allocate_role.html', 'network_config_role.html'} <= pages
+    guides = {'docsite/%s.html' % os.path.basename(path)[:-3] for path in glob.glob(os.path.join(REPO, 'docs', '*.md'))}
+    assert guides <= pages and 'docsite/awx.html' in guides
+    # The README links to the site and to the AWX guide.
+    readme = open(os.path.join(REPO, 'README.md'), encoding='utf-8').read()
+    assert 'make docs' in readme and 'docs/awx.md' in readme
