@@ -14,6 +14,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -172,7 +173,8 @@ def bulk_section(bulk, group):
                   '(`bench/bench_bulk.py`). Each task\'s wall time is measured by a callback from its start to the next '
                   'task\'s start: ansible-core\'s templating of the arguments, the action, and passing the result back. '
                   'The single-name task runs first, on the new store; the 10,000 names come from a variable '
-                  '(`names: "{{ bench_names }}"`), as `groups[...]` would.' % bulk['rounds'], '',
+                  '(`names: "{{ bench_names }}"`), as `groups[...]` would. Load average during the part: %s.' % (
+                      bulk['rounds'], ', '.join('%.1f' % value for value in bulk.get('load_average', ()))), '',
                   '| store | one name | %s names | ratio | rerun of the %s | one name on the full store | `set_fact` of the same list | '
                   'in process: one name / %s names |' % ((format(bulk['names'], ','),) * 3),
                   '|---|---|---|---|---|---|---|---|']
@@ -189,18 +191,33 @@ def bulk_section(bulk, group):
     if group:
         medians = group['median_seconds']
         base = medians['set_fact']
+        cpu = group.get('median_cpu_seconds', {})
         lines += ['### P3b: %d hosts, `-f %d`, addresses from one `run_once` bulk task' % (group['hosts'], group['forks']), '',
-                  'Wall time of `ansible-playbook`, median of %d interleaved rounds, a fresh YAML store each run.' % group['rounds'], '',
-                  '| play | wall time | ratio to `set_fact` |', '|---|---|---|']
+                  'Wall time of `ansible-playbook`, median of %d interleaved rounds, a fresh YAML store each run; and the CPU '
+                  'time (user + system) of `ansible-playbook` and its workers, which other work on the machine disturbs far '
+                  'less than the wall time (load average %s during the part).' % (
+                      group['rounds'], ', '.join('%.1f' % value for value in group.get('load_average', ()))), '',
+                  '| play | wall time | ratio to `set_fact` | CPU time | ratio to `set_fact` |', '|---|---|---|---|---|']
         labels = {'set_fact': '`set_fact` from a constant (baseline)',
                   'set_fact_templated': '`set_fact` of `"{{ inventory_hostname }}"` (one templated value per host)',
+                  'run_once_then_templated': 'a `run_once` `debug` task, then that `set_fact` (the same shape of play, '
+                                             'nothing allocated)',
                   'bulk_run_once': '`ip_address` with `names: "{{ ansible_play_hosts }}"`, `run_once`, then `set_fact` of '
                                    'the host\'s own address from the registered `allocations`'}
         for name, label in labels.items():
             if name in medians:
-                lines.append('| %s | %.2f s | %.2f× |' % (label, medians[name], medians[name] / base))
+                cpu_cells = ('%.2f s | %.2f×' % (cpu[name], cpu[name] / cpu['set_fact'])) if name in cpu else ' | '
+                lines.append('| %s | %.2f s | %.2f× | %s |' % (label, medians[name], medians[name] / base, cpu_cells))
         ratio = medians['bulk_run_once'] / base
-        lines += ['', 'Target ≤ 1.10×: %.2f×, %s.' % (ratio, verdict(ratio, 1.10)), '']
+        line = 'Target ≤ 1.10×: wall time %.2f×, %s' % (ratio, verdict(ratio, 1.10))
+        if 'bulk_run_once' in cpu:
+            cpu_ratio = cpu['bulk_run_once'] / cpu['set_fact']
+            line += '; CPU time %.2f×, %s' % (cpu_ratio, verdict(cpu_ratio, 1.10))
+        like = medians.get('run_once_then_templated')
+        if like and 'run_once_then_templated' in cpu:
+            line += ('. Against the same shape of play with nothing allocated: wall time %.2f×, CPU time %.2f×' % (
+                medians['bulk_run_once'] / like, cpu['bulk_run_once'] / cpu['run_once_then_templated']))
+        lines += ['', line + '.', '']
     return lines
 
 
@@ -225,6 +242,14 @@ def kept_sections():
     return sections
 
 
+def kept_date():
+    """The date of the run whose figures the current page keeps (its own, or the one it already names)."""
+    with open(DOC, encoding='utf-8') as handle:
+        text = handle.read()
+    found = re.search(r'keep their figures from the run of ([0-9-]+)', text) or re.search(r'Measured by `[^`]*` on ([0-9-]+)', text)
+    return found.group(1) if found else 'an earlier date'
+
+
 def write_doc(results, command):
     info = results['machine']
     lines = ['# Performance', '',
@@ -233,8 +258,8 @@ def write_doc(results, command):
              'Machine: %s, %d cores, Python %s, %s, %s.' % (info['cpu'], info['cores'], info['python'], info['ansible'], info['os']), '']
     kept = kept_sections()
     if any(part in kept and part not in results for part in SECTION_HEADINGS):
-        lines += ['Parts not measured in this run (%s) keep the figures and date of the run that measured them.' % ', '.join(
-            sorted(part for part in SECTION_HEADINGS if part in kept and part not in results)), '']
+        lines += ['Parts not measured in this run (%s) keep their figures from the run of %s.' % (', '.join(
+            sorted(part for part in SECTION_HEADINGS if part in kept and part not in results)), kept_date()), '']
     sections = (('engine', engine_section), ('store', store_section), ('playbook', playbook_section),
                 ('inventory', inventory_section), ('remote', remote_section))
     for part, section in sections:
