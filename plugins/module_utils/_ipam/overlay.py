@@ -175,4 +175,3 @@ class PredictedState(StoreState):
     def delete_pool(self, name):
         self._spaces.pop(name, None)
         self._dropped.add(name)
-
