@@ -202,6 +202,7 @@ class MemoryPoolSpace(PoolSpace):
         self._occupied = None
         self._network = settings.network
         self._shared_checked = False
+        self._checked_values = None  # IPv6: the addresses as ints, once checked apart, for occupied() to sort
 
     @classmethod
     def from_doc(cls, settings, doc, origin, owner=None):
@@ -265,10 +266,11 @@ class MemoryPoolSpace(PoolSpace):
         """The pool's allocated addresses as ints, sorted, parsed the fast way (a bad one is parsed again to name it)."""
         family = socket.AF_INET6 if self._network.version == 6 else socket.AF_INET
         docs = self._entries[ADDRESS].values()
+        checked, self._checked_values = self._checked_values, None
         try:
             # All in C: no Python-level loop over what may be a million records.
-            points = sorted(map(int.from_bytes, map(socket.inet_pton, repeat(family), map(itemgetter('address'), docs)),
-                                repeat('big')))
+            points = sorted(checked if checked is not None else map(
+                int.from_bytes, map(socket.inet_pton, repeat(family), map(itemgetter('address'), docs)), repeat('big')))
         except (KeyError, TypeError, OSError):
             points = None
         if points is None or (points and (points[0] < self._network.first or points[-1] > self._network.last)):
@@ -308,9 +310,13 @@ class MemoryPoolSpace(PoolSpace):
         docs = self._entries[ADDRESS]
         try:
             texts = set(map(itemgetter('address'), docs.values()))
-            if len(texts) == len(docs) and (self._network.version == 4 or len(
-                    set(map(socket.inet_pton, repeat(socket.AF_INET6), texts))) == len(texts)):
-                return None
+            if len(texts) == len(docs):
+                if self._network.version == 4:
+                    return None
+                values = set(map(int.from_bytes, map(socket.inet_pton, repeat(socket.AF_INET6), texts), repeat('big')))
+                if len(values) == len(texts):
+                    self._checked_values = values
+                    return None
         except (KeyError, TypeError, OSError):
             pass   # a record that does not parse: reading each below names it
         holders = {}
@@ -368,6 +374,7 @@ class MemoryPoolSpace(PoolSpace):
         self.settings = settings
         self._network = settings.network
         self._occupied = None
+        self._checked_values = None
 
 
 class DocumentState(StoreState):

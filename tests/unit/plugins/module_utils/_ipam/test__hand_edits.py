@@ -280,3 +280,5 @@ def test_a_pool_without_shared_addresses_is_read_without_a_warning(tmp_path):
     backend = load_backend({'store': path})
     assert [view['address'] for view in backend.allocations()] == ['2001:db8::1', '2001:db8::2']
     assert backend.allocate('lab', 'a').after['address'] == '2001:db8::1' and backend.warnings == []
+    # The addresses the check parsed are what the allocation then sorts.
+    assert backend.allocate('lab', 'c').after['address'] == '2001:db8::3'
