@@ -37,6 +37,7 @@ import os
 import sys
 
 from ansible import constants as C
+from ansible.errors import AnsibleError
 
 try:
     from ansible.utils.plugin_docs import merge_fragment as _merge_fragment
@@ -81,8 +82,8 @@ def register_plugin_options(plugin_type, names, compute_options):
                 return _took('options', 'public')
             for name in missing:
                 initialize(plugin_type, name, options)
-    except Exception:  # pylint: disable=broad-exception-caught
-        # The internal changed shape: leave the documentation to ansible-core.
+    except (AttributeError, KeyError, TypeError, ValueError, AnsibleError):
+        # The internal changed shape (a signature, a key, a check of its own): leave the documentation to ansible-core.
         return _took('options', 'public')
     return _took('options', 'internal')
 
@@ -94,10 +95,7 @@ _INVENTORY_METHODS = ('add_host', 'add_group', 'add_child', 'set_variable', 'get
 
 def inventory_data(inventory):
     """The InventoryData that ansible-core 2.19+ wraps for a plugin, or ``inventory`` itself (the public path)."""
-    try:
-        wrapped = inventory.__wrapped__
-    except Exception:  # pylint: disable=broad-exception-caught
-        wrapped = None
+    wrapped = getattr(inventory, '__wrapped__', None)
     if wrapped is None or wrapped is inventory or not all(callable(getattr(wrapped, name, None)) for name in _INVENTORY_METHODS):
         _took('inventory', 'public')
         return inventory
@@ -131,7 +129,7 @@ def import_compiled(names, package):
             continue
         try:
             spec = _source_spec(package_module, fullname, name)
-        except Exception:  # pylint: disable=broad-exception-caught
+        except (ImportError, OSError, TypeError, ValueError):    # a package path of a shape Python's loader does not take
             spec = None
         if spec is None:
             _took('bytecode', 'public')

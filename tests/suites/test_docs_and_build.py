@@ -65,8 +65,8 @@ def test_docs_site_builds_without_warnings():
     run_tool(['make', '--no-print-directory', 'docs'], timeout=1800)
     site = os.path.join(BUILD, 'docsite')
     assert open(os.path.join(site, 'warnings.log'), encoding='utf-8').read() == ''
-    pages = {os.path.relpath(path, os.path.join(site, 'html')) for path in glob.glob(os.path.join(site, 'html', '**', '*.html'),
-                                                                                       recursive=True)}
+    html = os.path.join(site, 'html')
+    pages = {os.path.relpath(path, html) for path in glob.glob(os.path.join(html, '**', '*.html'), recursive=True)}
     plugins = {'%s_%s.html' % (name, plugin_type) for plugin_type, name in PLUGINS}
     assert plugins <= pages
     assert {'allocate_role.html', 'network_config_role.html'} <= pages

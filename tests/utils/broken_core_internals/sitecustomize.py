@@ -38,8 +38,8 @@ def _note(what):
 def _break():
     try:
         from ansible import constants as C
-        import ansible.inventory.manager as manager
-    except Exception:  # pylint: disable=broad-exception-caught
+        from ansible.inventory import manager
+    except ImportError:
         return     # not an ansible process
 
     class Config:
