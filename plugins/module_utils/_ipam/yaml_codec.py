@@ -302,7 +302,13 @@ class _StoreConstructor:
         # Only an alias leads to a node already constructed (or being constructed).
         if node in self.constructed_objects or node in self.recursive_objects:
             raise _AliasMet()
-        return super().construct_object(node, deep=deep)
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, KeyError):
+            # What PyYAML's own constructors raise for a value that does not fit its explicit tag
+            # (!!int abc, !!timestamp x, !!bool maybe): an error in the YAML, named with its line.
+            raise yaml.constructor.ConstructorError(None, None, 'the value does not fit its tag %s' % node.tag.replace(
+                'tag:yaml.org,2002:', '!!'), node.start_mark) from None
 
     def construct_mapping(self, node, deep=False):
         if not isinstance(node, yaml.MappingNode):

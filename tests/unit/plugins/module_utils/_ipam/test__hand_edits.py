@@ -200,6 +200,13 @@ def test_a_pool_name_yaml_reads_as_no_text_is_refused_naming_it(tmp_path, key, r
     assert_refused(str(tmp_path / 'store.yml'), text, 'pool name', 'is read as %s, not as text: put it in quotes' % read_as)
 
 
+@pytest.mark.parametrize('tagged', ['!!int web', '!!timestamp web', '!!bool maybe', '!!float x'])
+def test_a_value_that_does_not_fit_its_explicit_tag_is_a_yaml_error_naming_the_line(tmp_path, tagged):
+    """PyYAML's constructors raise ValueError, AttributeError or KeyError for these, which reached the user raw."""
+    text = YAML_STORE.replace('    cidr: 10.1.0.0/24\n', '    cidr: 10.1.0.0/24\n    description: %s\n' % tagged)
+    assert_refused(str(tmp_path / 'store.yml'), text, 'not valid YAML', 'does not fit its tag !!', 'line 10')
+
+
 # -- comments (item 9) ------------------------------------------------------------------
 
 def test_comments_are_not_kept_and_the_store_says_so(tmp_path):
