@@ -18,10 +18,11 @@ import sys
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import store_document, yaml_codec
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam import json_codec, store_document, yaml_codec
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import StoreError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError, StoreError
 
 YAML_STORE = '''version: 1
 pools:
@@ -289,3 +290,62 @@ def test_a_pool_without_shared_addresses_is_read_without_a_warning(tmp_path):
     assert backend.allocate('lab', 'a').after['address'] == '2001:db8::1' and backend.warnings == []
     # The addresses the check parsed are what the allocation then sorts.
     assert backend.allocate('lab', 'c').after['address'] == '2001:db8::3'
+
+
+# -- any hand edit ---------------------------------------------------------------------------
+
+EDITED_STORE = '''version: 1
+pools:
+  lab:
+    cidr: 10.0.0.0/24
+    gateway: 10.0.0.1
+    reserved:
+      - 10.0.0.9
+    addresses:
+      - {name: a, address: 10.0.0.2}
+      - {name: b, address: 10.0.0.3, description: x}
+  six:
+    cidr: 2001:db8::/64
+    addresses:
+      - {name: c, address: 2001:db8::1}
+  sites:
+    cidr: 10.128.0.0/16
+    prefixes:
+      - {name: berlin, prefix: 10.128.0.0/26}
+'''
+# Broken syntax, odd scalars and tags, repeated keys, aliases, records and settings a person could type.
+HAND_EDITS = ['', ' ', '#', ':', ', ', '- ', '"', "'", '{', '}', '[', ']', '\t', 'x: y', '&a ', '*a', '\n', '1', 'null', 'true',
+              '.5', '-', '~', '!!str ', '!!int ', '!!float ', '!!binary ', '!!timestamp ', '!!set ', '? ', '<<: {a: 1}',
+              '2001:DB8::1', '::', '/33', '\n  10:\n    cidr: 10.9.0.0/24', '\n    addresses:', '\n  lab:', 'name: n, ', '\n  six:',
+              '\n      - {name: z, address: 10.0.0.2}', '\n      - 5', '\n      - {name: 1, address: 10.0.0.7}', '\n      - {name: q}',
+              '\n      - {name: v, address: "2001:db8:0::1"}', '\n    gateway: 10.0.0.3', '\n    ranges: [x]',
+              '\n    min_prefix_length: 40', '\n      - {name: w, prefix: 10.128.0.0/8}', '\n    parent: nowhere']
+EVERY_OPERATION = [
+    lambda backend: backend.allocate('lab', 'new'), lambda backend: backend.allocate('lab', 'a'),
+    lambda backend: backend.release('lab', 'b'), lambda backend: backend.allocate('lab', 'new', check_mode=True),
+    lambda backend: backend.allocations(), lambda backend: backend.allocations(name='a'), lambda backend: backend.pools(),
+    lambda backend: backend.peek('lab'), lambda backend: backend.ensure_pool({'name': 'lab', 'cidr': '10.0.0.0/24'}),
+    lambda backend: backend.allocate('six', 'n'), lambda backend: backend.allocate_prefix('sites', 'p', prefix_length=26),
+    lambda backend: backend.prefixes(), lambda backend: backend.remove_pool('lab', force=True),
+    lambda backend: backend.release_prefix('sites', 'berlin', force=True),
+]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 10 ** 4), st.sampled_from(HAND_EDITS)), min_size=1, max_size=3),
+       st.sampled_from(range(len(EVERY_OPERATION))), st.sampled_from(['yml', 'json']))
+def test_any_hand_edit_is_read_or_refused_with_a_message_and_a_refusal_writes_nothing(tmp_path, edits, operation, extension):
+    """Whatever a person types, each operation answers or raises an IpamError (a message), and a refusal writes nothing."""
+    text = EDITED_STORE if extension == 'yml' else json_codec.dump(yaml.safe_load(EDITED_STORE))
+    for at_a_line_end, position, insertion in edits:
+        if at_a_line_end:   # where a person adds a line
+            ends = [index for index, character in enumerate(text) if character == '\n']
+            position = ends[position % len(ends)]
+        position %= len(text) + 1
+        text = text[:position] + insertion + text[position:]
+    path = tmp_path / ('edited.' + extension)
+    path.write_text(text, encoding='utf-8')
+    try:
+        EVERY_OPERATION[operation](load_backend({'store': str(path)}))
+    except IpamError:
+        assert path.read_text(encoding='utf-8') == text  # anything else escapes: a raw exception fails the test
