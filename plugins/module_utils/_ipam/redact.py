@@ -9,9 +9,9 @@
 
 A token reaches a message in more forms than its own text: quoted or escaped by a
 library that rejects a header (``'Token 0123...\\n'``), JSON- or URL-escaped by a
-server that echoes it, cut short by a message that is truncated, or only its secret
-half (NetBox v2 tokens are ``nbt_<key>.<secret>``).  ``Redactor`` replaces each of
-them, whatever the token's length.
+server that echoes it, cut short by a message that is truncated or by a server that
+shows its first characters, or only its secret half (NetBox v2 tokens are
+``nbt_<key>.<secret>``).  ``Redactor`` replaces each of them, whatever the token's length.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from urllib.parse import quote, quote_plus
 from .errors import BackendError, IpamError
 
 MASK = '********'
-#: Any run of this many characters of a secret is masked: what is left of a token cut short by a
-#: truncated message, or a server that echoes part of it.  Shorter runs are common in ordinary text.
+#: The first or the last this many characters (or more) of a secret are masked wherever they appear: what is left
+#: of a token where a message was cut, or what a server shows of it.  Fewer would mask ordinary words.
 FRAGMENT = 8
 #: A header value can carry printable ASCII; a token holds no white space (NetBox: letters, digits, "_", ".";
 #: Nautobot: hex digits).
@@ -60,35 +60,26 @@ class Redactor:
     def __init__(self, *secrets):
         forms = set()
         for secret in secrets:
-            if not secret:
-                continue
-            forms.update(_forms(secret))
-        # A long form is masked wherever any FRAGMENT characters of it appear: the whole form, what is left of it
-        # at a cut, and the secret half of a NetBox v2 token (nbt_<key>.<secret>) alone.
-        self._pieces = {form[start:start + FRAGMENT] for form in forms if len(form) >= FRAGMENT
-                        for start in range(len(form) - FRAGMENT + 1)}
-        short = sorted((form for form in forms if len(form) < FRAGMENT), key=len, reverse=True)
-        self._short = re.compile('|'.join(_ALONE % re.escape(form) for form in short)) if short else None
+            # Each part of a NetBox v2 token (nbt_<key>.<secret>) is a secret of its own, cut short like the whole.
+            for part in {secret} | set(secret.split('.') if secret else ()):
+                if part:
+                    forms.update(_forms(part))
+        pieces, alone = set(), set()
+        for form in forms:
+            if len(form) < FRAGMENT:
+                alone.add(form)
+            else:
+                pieces.update(form[:length] for length in range(FRAGMENT, len(form) + 1))
+                pieces.update(form[-length:] for length in range(FRAGMENT, len(form) + 1))
+        # Longest first: at any place the whole form wins over a part of it.
+        alternatives = [re.escape(piece) for piece in sorted(pieces, key=len, reverse=True)]
+        alternatives += [_ALONE % re.escape(form) for form in sorted(alone, key=len, reverse=True)]
+        self._pattern = re.compile('|'.join(alternatives)) if alternatives else None
 
     def scrub(self, text):
-        """``text`` with every form, and every run of ``FRAGMENT`` characters, of a secret replaced by ``MASK``."""
+        """``text`` with every form of a secret, and its first or last ``FRAGMENT`` characters or more, replaced."""
         text = str(text)
-        masked = [False] * len(text)
-        for start in range(len(text) - FRAGMENT + 1):
-            if text[start:start + FRAGMENT] in self._pieces:
-                masked[start:start + FRAGMENT] = [True] * FRAGMENT
-        if self._short is not None:
-            for match in self._short.finditer(text):
-                masked[match.start():match.end()] = [True] * (match.end() - match.start())
-        if not any(masked):
-            return text
-        parts = []
-        for index, character in enumerate(text):
-            if not masked[index]:
-                parts.append(character)
-            elif index == 0 or not masked[index - 1]:
-                parts.append(MASK)
-        return ''.join(parts)
+        return text if self._pattern is None else self._pattern.sub(MASK, text)
 
 
 def scrubbed(method):

@@ -203,6 +203,15 @@ def test_token_echoed_by_the_server_is_scrubbed(stub):
     assert TOKEN not in repr(error.args)
 
 
+def test_words_that_share_a_few_characters_with_the_token_are_not_masked(stub):
+    # The test servers' NetBox token is made of words: "llocator" is 8 of its characters, and of "ipam.allocator".
+    token = 'nbt_ipamAllocKey.ipamAllocatorTestSecret0123456789abcdefgh'
+    stub.add('GET', '/api/x/', Reply(400, {'detail': 'which ipam.allocator did not make (ipam-allocator); 0123 abcd'}))
+    with pytest.raises(HttpError) as caught:
+        HttpClient(stub.url, token, product='NetBox', attempts=1).get('api/x/')
+    assert 'which ipam.allocator did not make (ipam-allocator); 0123 abcd' in str(caught.value)
+
+
 def test_unreachable_server(stub):
     port = stub.server.server_address[1]
     stub.stop()
