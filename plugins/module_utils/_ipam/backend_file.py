@@ -16,12 +16,12 @@ import os
 from .addresses import parse_address
 from .backend import Backend, BulkOutcome, Outcome, seconds_option
 from .bulk import planning_order
-from .changes import StoreChange, replay
+from .changes import StoreChange, prediction, predictions_about, replay
 from .engine import (
     child_pools,
-    exhausted_error,
-    free_addresses,
-    free_prefixes,
+    matching_records,
+    peek_addresses,
+    peek_prefixes,
     plan_address,
     plan_address_release,
     plan_address_releases,
@@ -33,8 +33,8 @@ from .engine import (
     plan_prefix_release,
     plan_prefixes,
 )
-from .errors import BackendError, InvalidInputError, PoolExhaustedError, PoolInUseError
-from .model import ADDRESS, PREFIX, Record, pool_view, record_view
+from .errors import BackendError, InvalidInputError, PoolInUseError
+from .model import ADDRESS, PREFIX, pool_view, record_view
 from .overlay import PredictedState
 
 STORE_FORMATS = {'.yml': 'YAML', '.yaml': 'YAML', '.json': 'JSON', '.sqlite': 'SQLite', '.db': 'SQLite'}
@@ -83,6 +83,7 @@ class FileBackend(Backend):
                                '(or IPAM_ALLOCATOR_STORE, or [ipam_allocator] store in ansible.cfg for lookups)')
         lock_timeout = seconds_option(options, 'lock_timeout', DEFAULT_LOCK_TIMEOUT)
         self.store = open_store(os.path.expanduser(str(store)), lock_timeout)
+        self._key = None
 
     # -- the one read-plan-apply loop ---------------------------------------------
 
@@ -104,7 +105,7 @@ class FileBackend(Backend):
             outcome, changes = plan(state)
             if check_mode or not outcome.changed:
                 if check_mode and outcome.changed:
-                    self.predicted.append(self._prediction(state, changes))
+                    self.predicted.append(prediction(self._store_key, state, changes))
                 return outcome
         with self.store.writing(snapshot=state) as transaction:
             if transaction.state is not state:
@@ -120,7 +121,9 @@ class FileBackend(Backend):
     @property
     def _store_key(self):
         """Which store a prediction is about: one file, whatever path led to it."""
-        return os.path.realpath(self.store.path)
+        if self._key is None:
+            self._key = 'file %s' % os.path.realpath(self.store.path)
+        return self._key
 
     @contextlib.contextmanager
     def _reading(self, read_only=False):
@@ -132,9 +135,7 @@ class FileBackend(Backend):
         with self.store.reading() as state:
             if read_only:
                 state.warn_of_damage(self.warnings)
-            predictions = [step['changes'] for step in list(self.pending) + self.predicted
-                           if isinstance(step, dict) and step.get('store') == self._store_key
-                           and isinstance(step.get('changes'), list)]
+            predictions = predictions_about(self._store_key, list(self.pending) + self.predicted)
             if not predictions:
                 yield state
                 return
@@ -142,15 +143,6 @@ class FileBackend(Backend):
             for changes in predictions:
                 replay(predicted, changes)
             yield predicted
-
-    def _prediction(self, state, changes):
-        docs = []
-        for change in changes:
-            version = None
-            if not change.of_pool:
-                version = state.space(change.pool).settings.version
-            docs.append(change.to_doc(version))
-        return {'store': self._store_key, 'changes': docs}
 
     @staticmethod
     def _record_plan(space, change):
@@ -177,42 +169,17 @@ class FileBackend(Backend):
                 names = [name] if name in names else []
             return [pool_view(space.settings, space.used()) for space in map(state.space, names)]
 
-    def _matching(self, state, kind, pool, name, address):
-        names = state.pool_names() if pool is None else [pool] if pool in state.pool_names() else []
-        found = []
-        for pool_name in names:
-            space = state.space(pool_name)
-            if name is not None:
-                records = [space.named(kind, str(name))]
-            elif address is not None:
-                records = [space.find_overlapping(address, address)]
-            else:
-                records = sorted(space.records(kind), key=lambda record: record.first)
-            for record in records:
-                if record is None or record.kind != kind:
-                    continue
-                if address is not None and not record.first <= address <= record.last:
-                    continue
-                found.append(record_view(space.settings, record))
-        return found
-
     def allocations(self, pool=None, name=None, address=None):
         value = None
         if address is not None:
             value = parse_address(str(address).split('/', 1)[0])[1]
         with self._reading(read_only=True) as state:
-            return self._matching(state, ADDRESS, pool, name, value)
+            return [record_view(*found) for found in matching_records(state, ADDRESS, pool, name, value)]
 
     def peek(self, pool, count=1):
         with self._reading() as state:
             space = state.space(pool)
-            found = free_addresses(space, count)
-            if len(found) < count:
-                if not found:
-                    raise exhausted_error(space)
-                raise PoolExhaustedError('Pool %r has only %d free address(es), %d were asked for: exhausted'
-                                         % (pool, len(found), count))
-            return [record_view(space.settings, Record(ADDRESS, None, value, value)) for value in found]
+            return [record_view(space.settings, record) for record in peek_addresses(space, count)]
 
     # -- pools --------------------------------------------------------------------
 
@@ -282,7 +249,7 @@ class FileBackend(Backend):
         if prefix is not None:
             value = parse_address(str(prefix).split('/', 1)[0])[1]
         with self._reading(read_only=True) as state:
-            found = self._matching(state, PREFIX, pool, name, value)
+            found = [record_view(*found) for found in matching_records(state, PREFIX, pool, name, value)]
         if prefix is not None:
             found = [view for view in found if view['prefix'] == str(prefix)]
         return found
@@ -290,12 +257,7 @@ class FileBackend(Backend):
     def peek_prefix(self, pool, prefix_length=None, count=1):
         with self._reading() as state:
             space = state.space(pool)
-            found, length = free_prefixes(space, prefix_length, count)
-            if len(found) < count:
-                raise PoolExhaustedError('Pool %r has room for %d more /%d prefix(es), %d were asked for: exhausted'
-                                         % (pool, len(found), length, count))
-            size = 1 << (space.settings.network.bits - length)
-            return [record_view(space.settings, Record(PREFIX, None, first, first + size - 1)) for first in found]
+            return [record_view(space.settings, record) for record in peek_prefixes(space, prefix_length, count)]
 
     def allocate_prefix(self, pool, name, prefix_length=None, prefix=None, description=None, check_mode=False):
         return self._change('allocate_prefix', check_mode, pool=pool, name=name, prefix_length=prefix_length,

@@ -61,14 +61,32 @@ class StoreChange:
                 'after': None if self.after is None else self.after.to_doc(version)}
 
 
-def replay(state, docs):
+def prediction(target, state, changes):
+    """The prediction of ``changes`` (planned on ``state``) about ``target`` (a store or server), as JSON-able data."""
+    docs = []
+    for change in changes:
+        version = None if change.of_pool else state.space(change.pool).settings.version
+        docs.append(change.to_doc(version))
+    return {'target': target, 'changes': docs}
+
+
+def predictions_about(target, steps):
+    """The change lists of ``steps`` (a run's predictions) that are about ``target``, in the order they were made."""
+    return [step['changes'] for step in steps
+            if isinstance(step, dict) and step.get('target') == target and isinstance(step.get('changes'), list)]
+
+
+def replay(state, docs, kinds=None):
     """Apply predictions (``StoreChange.to_doc`` dicts) to ``state``, an overlay: what no longer fits is skipped.
 
     The store may have changed since a prediction was made (another controller wrote it),
     so each one is checked against the state as it is now: a record whose place was
     taken meanwhile is not replayed, and neither is a change of a pool that is gone.
+    ``kinds`` limits the record changes replayed (pools' changes always are).
     """
     for doc in docs:
+        if kinds is not None and 'kind' in doc and doc['kind'] not in kinds:
+            continue
         try:
             _replay_one(state, doc)
         except (IpamError, KeyError, TypeError, ValueError):

@@ -59,7 +59,7 @@ def _require_name(name):
     return valid_name(name)
 
 
-def _updated(current, description, dns_name):
+def with_fields(current, description, dns_name):
     """The record with the given optional fields set: None keeps the stored value, an empty string clears it."""
     changes = {}
     description = valid_text(description, 'description')
@@ -136,7 +136,7 @@ def plan_address(space, name, address=None, mac=None, description=None, dns_name
     wanted = requested_address(settings, address, mac)
     current = space.named(ADDRESS, name)
     if current is not None and (wanted is None or wanted == current.first):
-        return Change(current, _updated(current, description, dns_name))
+        return Change(current, with_fields(current, description, dns_name))
     if wanted is None:
         wanted = next_free_address(space)
         if wanted is None:
@@ -152,7 +152,7 @@ def plan_address(space, name, address=None, mac=None, description=None, dns_name
                                     text, name, settings.name, space.holder_text(wanted, wanted)))
     # A name that moves keeps its description and DNS name unless the task gives new ones.
     held = current if current is not None else Record(ADDRESS, name, wanted, wanted)
-    return Change(current, _updated(held.replace(first=wanted, last=wanted), description, dns_name))
+    return Change(current, with_fields(held.replace(first=wanted, last=wanted), description, dns_name))
 
 
 def plan_address_release(space, name=None, address=None):
@@ -172,7 +172,15 @@ def plan_address_release(space, name=None, address=None):
             if current is not None and current.kind != ADDRESS:
                 raise ConflictError('%s lies in prefix %r of pool %r; release that with ipam.allocator.ip_prefix' % (
                     address, current.name, settings.name))
+            _refuse_unowned(space, current, address)
     return Change(current, None)
+
+
+def _refuse_unowned(space, record, what):
+    """Only allocations are released: on a server, an object this collection did not make has no name."""
+    if record is not None and record.name is None:
+        raise ConflictError('%s in pool %r is held by %s; nothing was released' % (
+            what, space.settings.name, space.holder_text(record.first, record.last)))
 
 
 # -- many names at once (bulk.py has the requests and the order they are planned in) ----------
@@ -215,7 +223,7 @@ def plan_addresses(space, requests):
             continue
         # A name that keeps its address takes nothing from the others: no overlay needed (a rerun of 10k names).
         try:
-            changes[request.position] = Change(current, _updated(current, request.description, request.dns_name))
+            changes[request.position] = Change(current, with_fields(current, request.description, request.dns_name))
         except IpamError as exc:
             raise for_item(request, exc) from None
     changes.update(zip((request.position for request in placed), plan_many(
@@ -232,7 +240,7 @@ def plan_addresses(space, requests):
                                          len(free), first_unserved(new, len(free))))
         for request, value in zip(new, free):
             try:
-                changes[request.position] = Change(None, _updated(Record(ADDRESS, request.name, value, value),
+                changes[request.position] = Change(None, with_fields(Record(ADDRESS, request.name, value, value),
                                                                   request.description, request.dns_name))
             except IpamError as exc:
                 raise for_item(request, exc) from None
@@ -308,7 +316,7 @@ def plan_prefix(space, name, prefix_length=None, prefix=None, description=None):
     if current is not None:
         same_length = prefix_length is None or current.prefix_length(settings.version) == prefix_length
         if same_length and (wanted is None or wanted == current.first):
-            return Change(current, _updated(current, description, None))
+            return Change(current, with_fields(current, description, None))
         if wanted is None:
             raise ConflictError('%r already holds %s in pool %r: a different prefix_length alone does not move it '
                                 '(where to would be the choice of the allocator, not of the task). Name the new prefix with '
@@ -330,7 +338,7 @@ def plan_prefix(space, name, prefix_length=None, prefix=None, description=None):
             raise ConflictError('Cannot allocate %s to %r in pool %r: it overlaps %s' % (
                 prefix, name, settings.name, target.holder_text(wanted, last)))
     held = current if current is not None else Record(PREFIX, name, wanted, wanted + size - 1)
-    return Change(current, _updated(held.replace(first=wanted, last=wanted + size - 1), description, None))
+    return Change(current, with_fields(held.replace(first=wanted, last=wanted + size - 1), description, None))
 
 
 def plan_prefix_release(space, name=None, prefix=None):
@@ -343,11 +351,57 @@ def plan_prefix_release(space, name=None, prefix=None):
         if name is None:
             found = space.find_overlapping(child.first, child.last)
             if found is not None and found.kind == PREFIX and (found.first, found.last) == (child.first, child.last):
+                _refuse_unowned(space, found, prefix)
                 current = found
         elif current is not None and (current.first, current.last) != (child.first, child.last):
             raise ConflictError('%r holds %s in pool %r, not %s; nothing was released' % (
                 name, record_text(settings, current), settings.name, prefix))
     return Change(current, None)
+
+
+def peek_addresses(space, count):
+    """The next ``count`` free addresses (ints) of ``space``, reserving nothing; exhausted when there are fewer."""
+    found = free_addresses(space, count)
+    if len(found) < count:
+        if not found:
+            raise exhausted_error(space)
+        raise PoolExhaustedError('Pool %r has only %d free address(es), %d were asked for: exhausted'
+                                 % (space.settings.name, len(found), count))
+    return [Record(ADDRESS, None, value, value) for value in found]
+
+
+def peek_prefixes(space, prefix_length, count):
+    """The next ``count`` best-fit prefixes (Records without a name) of ``space``; exhausted when there are fewer."""
+    found, length = free_prefixes(space, prefix_length, count)
+    if len(found) < count:
+        raise PoolExhaustedError('Pool %r has room for %d more /%d prefix(es), %d were asked for: exhausted'
+                                 % (space.settings.name, len(found), length, count))
+    size = 1 << (space.settings.network.bits - length)
+    return [Record(PREFIX, None, first, first + size - 1) for first in found]
+
+
+def matching_records(state, kind, pool=None, name=None, address=None):
+    """``(settings, Record)`` of the allocations of ``kind`` that match every filter given (``address``: an int).
+
+    Pools by name, records by address: what ``ip_address_info`` and the inventory list, on every backend.
+    """
+    pools = state.pool_names() if pool is None else [pool] if state.has_pool(pool) else []
+    found = []
+    for pool_name in pools:
+        space = state.space(pool_name)
+        if name is not None:
+            records = [space.named(kind, str(name))]
+        elif address is not None:
+            records = [space.find_overlapping(address, address)]
+        else:
+            records = sorted(space.records(kind), key=lambda record: record.first)
+        for record in records:
+            if record is None or record.kind != kind or record.name is None:
+                continue
+            if address is not None and not record.first <= address <= record.last:
+                continue
+            found.append((space.settings, record))
+    return found
 
 
 def plan_prefixes(space, requests, plan_one=None):
@@ -461,7 +515,8 @@ def plan_pool(state, params):
             raise InvalidInputError('Pool %r names parent %r, but %s is not a prefix allocated in %r; allocate it with '
                                     'ipam.allocator.ip_prefix first' % (
                                         settings.name, settings.parent, settings.network.text(), settings.parent))
-    _check_no_overlap(state, settings)
+    if not state.pools_nest:
+        _check_no_overlap(state, settings)
     used = current.used() if current is not None else 0
     return Change(before, pool_view(settings, used)), settings
 
@@ -524,7 +579,9 @@ def plan_pool_removal(state, name, force=False):
     if not state.has_pool(name):
         return Change(None, None)
     space = state.space(name)
-    children = [other for other in state.pool_names() if other != name and state.space(other).settings.parent == name]
+    # Where pools nest (a server's prefixes), the server's hierarchy has no "parent" setting to keep.
+    children = [] if state.pools_nest else [
+        other for other in state.pool_names() if other != name and state.space(other).settings.parent == name]
     if children:
         raise PoolInUseError('Pool %r is the parent of %s; remove those pools first' % (name, ', '.join(map(repr, children))))
     used = space.count(ADDRESS) + space.count(PREFIX)

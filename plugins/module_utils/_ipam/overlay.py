@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from heapq import merge
 
+from .errors import PoolNotFoundError
 from .intervals import IntervalSet
+from .model import PREFIX
 from .state import PoolSpace, StoreState
 
 
@@ -65,6 +67,10 @@ class PredictedSpace(PoolSpace):
         self._removed_set = IntervalSet()
         self._settings_changed = base is None
 
+    @property
+    def prefixes_take_addresses(self):
+        return self._base is None or self._base.prefixes_take_addresses
+
     def _blocked_now(self):
         return IntervalSet(self.settings.blocked()) if self._settings_changed else IntervalSet()
 
@@ -75,6 +81,10 @@ class PredictedSpace(PoolSpace):
                 self._removed_set.add(first, last)
         self._settings_changed = True
         self.settings = settings
+
+    def added(self, kind):
+        """The records of ``kind`` made in memory."""
+        return [record for record in self._added.values() if record.kind == kind]
 
     def named(self, kind, name):
         key = (kind, name)
@@ -161,15 +171,42 @@ class PredictedState(StoreState):
         if space is None:
             if name in self._dropped:
                 raise self.missing_pool(name)
-            base = self._base.space(name)      # raises PoolNotFoundError, naming the pools there are
-            space = self._spaces[name] = PredictedSpace(base, base.settings)
+            try:
+                base = self._base.space(name)
+            except PoolNotFoundError:
+                space = self._prefix_as_pool(name)
+                if space is None:
+                    raise
+            else:
+                space = PredictedSpace(base, base.settings)
+            self._spaces[name] = space
         return space
+
+    def _prefix_as_pool(self, name):
+        """On a server every prefix is a pool: one predicted as an allocation of a pool is one too, as yet empty."""
+        settings_of = getattr(self._base, 'prefix_pool_settings', None)
+        if settings_of is None:
+            return None
+        for space in list(self._spaces.values()):
+            for record in space.added(PREFIX):
+                settings = settings_of(space.settings, record)
+                if settings.name == name:
+                    return PredictedSpace(self._base.unmade_space(settings), settings)
+        return None
+
+    def missing_pool(self, name):
+        return self._base.missing_pool(name)
+
+    @property
+    def pools_nest(self):
+        return self._base.pools_nest
 
     def put_pool(self, settings):
         if self.has_pool(settings.name):
             self.space(settings.name).replace_settings(settings)
         else:
-            self._spaces[settings.name] = PredictedSpace(None, settings)
+            # A server's objects already inside the new pool's CIDR (their occupied set holds its gateway too).
+            self._spaces[settings.name] = PredictedSpace(self._base.unmade_space(settings), settings)
             self._dropped.discard(settings.name)
 
     def delete_pool(self, name):

@@ -101,10 +101,14 @@ class PoolSpace(abc.ABC):
     def validate(self):
         """Raise StoreError if the stored pool breaks the rules (a hand-edited store may)."""
 
+    #: True when a child prefix takes the pool's addresses it covers (a file store: one space for both kinds);
+    #: False where addresses may lie inside child prefixes (a NetBox or Nautobot prefix and its subnets).
+    prefixes_take_addresses = True
+
     def used(self):
         """Allocatable addresses taken: one per address record, plus what child prefixes cover."""
         used = self.count(ADDRESS)
-        prefixes = list(self.records(PREFIX))
+        prefixes = list(self.records(PREFIX)) if self.prefixes_take_addresses else ()
         if prefixes:
             space = IntervalSet(self.settings.address_space())
             for first, last in self.settings.blocked():
@@ -129,6 +133,10 @@ class PoolSpace(abc.ABC):
 
 class StoreState(abc.ABC):
     """All pools of one store, as read inside one transaction."""
+
+    #: False: pools of the store never overlap (engine._check_no_overlap). True where the store's own
+    #: hierarchy decides (prefixes nest on NetBox and Nautobot).
+    pools_nest = False
 
     #: None: a pool that a hand edit left with two names on one address is refused as soon as
     #: its allocations are read.  A list (see ``warn_of_damage``): reported there instead.
@@ -165,6 +173,11 @@ class StoreState(abc.ABC):
     @abc.abstractmethod
     def delete_pool(self, name):
         """Remove a pool and its records."""
+
+    def unmade_space(self, settings):
+        """What a pool not made yet would hold once made with ``settings``: None (nothing) for a store whose pools
+        are its own; a server answers with the objects already inside that CIDR."""
+        return None
 
     def has_pool(self, name):
         try:
