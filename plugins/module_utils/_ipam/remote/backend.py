@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import os
 
-from ..backend import Backend, Outcome, seconds_option
+from ..backend import Backend, BulkOutcome, Outcome, seconds_option
 from ..changes import StoreChange, prediction, predictions_about, replay
+from ..bulk import for_item, planning_order
 from ..engine import (
     exhausted_error,
     matching_records,
@@ -35,15 +36,18 @@ from ..engine import (
     peek_prefixes,
     plan_address,
     plan_address_release,
+    plan_address_releases,
+    plan_addresses,
     plan_pool,
     plan_pool_removal,
     plan_prefix,
     plan_prefix_release,
+    plan_prefixes,
     pool_request,
     with_fields,
 )
 from ..addresses import parse_address
-from ..errors import BackendError, ConflictError, InvalidInputError, PoolInUseError
+from ..errors import BackendError, ConflictError, InvalidInputError, IpamError, PoolInUseError, PoolNotFoundError
 from ..http import HttpClient, HttpError
 from ..model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
 from ..overlay import PredictedState
@@ -111,6 +115,7 @@ class RemoteBackend(Backend):
         self.pool_reader = Pools(self.server, self.name)
         self._warnings.extend(self.http.warnings)     # plain http to another host
         self._target = '%s %s %s' % (self.name, self.http.base, dialect.scope_text())
+        self._view = None
 
     @property
     def product(self):
@@ -132,14 +137,26 @@ class RemoteBackend(Backend):
         Only a real change writes: a read, or check mode, finding two objects for one name says so and deletes nothing.
         """
         self.server.checking = not writing
-        state = RemoteState(self.server, self.pool_reader, kind)
+        state = self._view = RemoteState(self.server, self.pool_reader, kind)
         steps = [] if writing else predictions_about(self._target, list(self.pending) + self.predicted)
         if not steps:
             return state
+        # A replayed change looks its name up: one request per pool and kind reads every name first.
+        for pool, record_kind in sorted({(doc['pool'], doc['kind']) for changes in steps for doc in changes
+                                         if isinstance(doc, dict) and doc.get('kind') in (ADDRESS, PREFIX)
+                                         and (kind is None or doc['kind'] == kind)}, key=str):
+            self._preload(pool, record_kind)
         predicted = PredictedState(state)
         for changes in steps:
             replay(predicted, changes, kinds=None if kind is None else (kind,))
         return predicted
+
+    def _preload(self, pool, kind):
+        """Every named object of ``kind`` in ``pool`` read at once (bulk work, replays), if the pool is on the server."""
+        try:
+            self._view.space(pool).preload_names(kind)
+        except (InvalidInputError, PoolNotFoundError):
+            pass    # a pool only predicted (or no pool at all: the operation says so)
 
     def _predict(self, state, changes):
         self.predicted.append(prediction(self._target, state, changes))
@@ -384,6 +401,137 @@ class RemoteBackend(Backend):
         scope = self.server.dialect.scope()
         return (self.server.count(IPS, dict(scope, **self.server.dialect.ips_in(cidr)))
                 + self.server.count(PREFIXES, dict(scope, within=cidr)))
+
+    # -- many names: one list request for the names held, one bulk POST for the new ones ----------
+
+    @scrubbed
+    def bulk_allocate(self, pool, requests, check_mode=False):
+        state = self._state(ADDRESS, writing=not check_mode)
+        self._preload(pool, ADDRESS)
+        space = state.space(pool)
+        for request in requests:
+            self._check_item(request)
+        changes = plan_addresses(space, requests)
+        outcomes = self._bulk_outcomes(space.settings, requests, changes)
+        made = [(request, change) for request, change in zip(requests, changes) if change.changed]
+        if not made:
+            return BulkOutcome(outcomes)
+        if check_mode:
+            self._predict(state, [StoreChange(space.settings.name, change.before, change.after)
+                                  for request, change in self._in_planning_order(made)])
+            return BulkOutcome(outcomes)
+        new = [(request, change) for request, change in made if change.before is None and not request.placed]
+        for request, change in self._in_planning_order([item for item in made if item not in new]):
+            after = self._write_item(request, space, change)
+            outcomes[request.name] = Outcome(True, outcomes[request.name].before, record_view(space.settings, after))
+        for request, after in self._allocate_next_many(space, new):
+            outcomes[request.name] = Outcome(True, {}, record_view(space.settings, after))
+        return BulkOutcome(outcomes)
+
+    @scrubbed
+    def bulk_release(self, pool, requests, check_mode=False):
+        state = self._state(ADDRESS, writing=not check_mode)
+        self._preload(pool, ADDRESS)
+        space = state.space(pool)
+        for request in requests:
+            self._check_item(request)
+        changes = plan_address_releases(space, requests)
+        return self._make_bulk(state, space, requests, changes, check_mode)
+
+    def _check_item(self, request):
+        try:
+            self.server.names.check(request.name)
+        except IpamError as exc:
+            raise for_item(request, exc) from None
+
+    @staticmethod
+    def _in_planning_order(items):
+        order = {request.position: index for index, request in enumerate(planning_order([request for request, _ in items]))}
+        return sorted(items, key=lambda item: order[item[0].position])
+
+    @staticmethod
+    def _bulk_outcomes(settings, requests, changes):
+        outcomes = {}
+        for request, change in zip(requests, changes):
+            before, after = record_view(settings, change.before), record_view(settings, change.after)
+            outcomes[request.name] = Outcome(change.changed, before, after if change.changed else before)
+        return outcomes
+
+    def _make_bulk(self, state, space, requests, changes, check_mode):
+        """Predict or make planned ``changes`` one by one (each already checked by the engine as part of the whole)."""
+        outcomes = self._bulk_outcomes(space.settings, requests, changes)
+        made = self._in_planning_order([(request, change) for request, change in zip(requests, changes) if change.changed])
+        if check_mode:
+            if made:
+                self._predict(state, [StoreChange(space.settings.name, change.before, change.after) for _request, change in made])
+            return BulkOutcome(outcomes)
+        for request, change in made:
+            after = self._write_item(request, space, change)
+            outcomes[request.name] = Outcome(True, outcomes[request.name].before, record_view(space.settings, after))
+        return BulkOutcome(outcomes)
+
+    def _write_item(self, request, space, change):
+        try:
+            return self._write(space, change)
+        except IpamError as exc:
+            raise for_item(request, exc) from None
+
+    def _allocate_next_many(self, space, new):
+        """The new names of a list, from the server's atomic bulk step: one POST of every body to available-ips (per IP
+        range on NetBox, as the engine planned them), the server making them lowest first in the order given.  What
+        the server cannot serve that way (it offered an address the rules keep free, or lost a race) is asked again
+        name by name.  Yields ``(request, Record)``."""
+        server, pool = self.server, space.pool
+        if not new:
+            return
+        paths = pool.available_ips_paths()
+        groups = {}
+        for request, change in new:
+            index = 0
+            for index, obj in enumerate(pool.range_objs):
+                if address_value(obj['start_address']) <= change.after.first <= address_value(obj['end_address']):
+                    break
+            groups.setdefault(paths[index] if pool.range_objs else paths[0], []).append((request, change))
+        for path, items in groups.items():
+            bodies = [server.new_body(ADDRESS, request.name, change.after.description, change.after.dns_name)
+                      for request, change in items]
+            made = server.create_next(path, bodies, lambda: None, 'the addresses of %d names' % len(bodies), IPS,
+                                      'the next %d addresses of pool %s' % (len(bodies), pool.cidr)) or []
+            space.forget_names(ADDRESS)
+            space.preload_names(ADDRESS)
+            by_value = {address_value(obj['address']): obj for obj in made}
+            for request, change in items:
+                held = space.object_of(ADDRESS, request.name)
+                value = address_value(held[0]['address']) if held is not None else None
+                if held is not None and value in by_value and pool.settings.allowed_for_address(value) is None:
+                    yield request, held[1]
+                    continue
+                if held is not None and value in by_value:
+                    self._set_aside(held[0], pool.settings.allowed_for_address(value))
+                try:
+                    yield request, self.server.record(ADDRESS, self._allocate_one_next(space, request, change), request.name,
+                                                      ours=True)
+                except IpamError as exc:
+                    raise for_item(request, exc) from None
+
+    def _allocate_one_next(self, space, request, change):
+        fields = change.after
+        body = self.server.new_body(ADDRESS, request.name, fields.description, fields.dns_name)
+        for path in space.pool.available_ips_paths():
+            obj = self._allocate_next_at(path, space.pool, request.name, body)
+            if obj is not None:
+                return obj
+        raise exhausted_error(space)
+
+    @scrubbed
+    def bulk_allocate_prefix(self, pool, requests, check_mode=False):
+        state = self._state(PREFIX, writing=not check_mode)
+        self._preload(pool, PREFIX)
+        space = state.space(pool)
+        for request in requests:
+            self._check_item(request)
+        changes = plan_prefixes(space, requests)
+        return self._make_bulk(state, space, requests, changes, check_mode)
 
     # -- prefixes -------------------------------------------------------------------------------
 

@@ -110,6 +110,7 @@ class RemoteSpace(PoolSpace):
         self.settings = pool.settings
         self._kind = kind
         self._named = {}        # (kind, name) -> (object, Record) or None
+        self._all_named = set()  # kinds whose every named object is in _named (``preload_names``)
         self._occupants = None  # [(first, last, kind, object)] sorted
         self._occupied = None
 
@@ -125,12 +126,33 @@ class RemoteSpace(PoolSpace):
     def object_of(self, kind, name):
         """``(server object, Record)`` that ``name`` holds here, or None."""
         key = (kind, name)
+        if key not in self._named and kind in self._all_named:
+            return None
         if key not in self._named:
             obj = None
             if self.pool.obj is not None:
                 obj = self._server.find(kind, self.pool, name)
             self._named[key] = None if obj is None else (obj, self._server.record(kind, obj, name, ours=True))
         return self._named[key]
+
+    def preload_names(self, kind):
+        """Read every named object of ``kind`` in the pool with one request: ``named`` then answers from them."""
+        if self.pool.obj is None or kind in self._all_named:
+            return
+        server = self._server
+        by_name = {}
+        for obj in server.ours_in(kind, self.pool):
+            by_name.setdefault(server.names.read(obj)[0], []).append(obj)
+        for name, objs in by_name.items():
+            obj = server.one_per_name(kind, self.pool, name, objs)
+            self._named[(kind, name)] = (obj, server.record(kind, obj, name, ours=True))
+        self._all_named.add(kind)
+
+    def forget_names(self, kind):
+        """Forget what names of ``kind`` hold (after the server made some): the next look asks again."""
+        for key in [key for key in self._named if key[0] == kind]:
+            del self._named[key]
+        self._all_named.discard(kind)
 
     def records(self, kind=None):
         if self.pool.obj is None:
