@@ -95,7 +95,11 @@ _INVENTORY_METHODS = ('add_host', 'add_group', 'add_child', 'set_variable', 'get
 
 def inventory_data(inventory):
     """The InventoryData that ansible-core 2.19+ wraps for a plugin, or ``inventory`` itself (the public path)."""
-    wrapped = getattr(inventory, '__wrapped__', None)
+    try:
+        wrapped = getattr(inventory, '__wrapped__', None)
+    except ValueError:
+        # ansible-core's wrapt proxy answers a missing __wrapped__ with ValueError ('wrapper has not been initialised')
+        wrapped = None
     if wrapped is None or wrapped is inventory or not all(callable(getattr(wrapped, name, None)) for name in _INVENTORY_METHODS):
         _took('inventory', 'public')
         return inventory

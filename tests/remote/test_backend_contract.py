@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend_remote import TAG
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.remote.objects import TAG
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
     ConflictError,
     InvalidInputError,
@@ -109,8 +109,12 @@ def test_check_mode_predicts_exactly_and_sends_gets_only(backend, cidr, spy):
     with pytest.raises(PoolNotFoundError):     # as in the real run, once the pool is removed
         backend.allocate(cidr, 'web04', check_mode=True)
     assert set(spy) == {'GET'}
-    assert backend.pools('10.250.0.0/24') == [] and len(backend.allocations(pool=cidr)) == 1
-    real = backend.allocate(cidr, 'web02')
+    # This backend's reads see its own predictions, as a later check-mode task's would ...
+    assert backend.pools('10.250.0.0/24')[0]['cidr'] == '10.250.0.0/24' and backend.pools(cidr) == []
+    # ... and the server is as it was.
+    fresh = load_backend(backend.options)
+    assert fresh.pools('10.250.0.0/24') == [] and len(fresh.allocations(pool=cidr)) == 1
+    real = fresh.allocate(cidr, 'web02')
     assert predicted.changed and predicted.after == real.after
 
 
@@ -182,7 +186,8 @@ def test_check_mode_predicts_a_chain_of_tasks(backend, server, spy, api):
         False, host(supernet.replace('0.0/16', '1.0'), 2), host(supernet.replace('0.0/16', '1.0'), 2),
         [host(supernet.replace('0.0/16', '1.0'), number) for number in (5, 6)],
         supernet.replace('0.0/16', '1.64/26'), supernet.replace('0.0/16', '0.0/24'),
-        [supernet.replace('0.0/16', '0.0/25'), supernet.replace('0.0/16', '0.128/25')],
+        # Best fit, as on a file store: the /25 left beside berlin and paris before half of the released /24.
+        [supernet.replace('0.0/16', '1.128/25'), supernet.replace('0.0/16', '0.0/25')],
         host(existing, 2), host(existing, 2)]
 
 
@@ -260,15 +265,20 @@ def test_ensure_and_remove_pool(backend, server, cidr, api):
     changed = backend.ensure_pool({'name': cidr, 'cidr': cidr, 'description': 'lab 2', 'gateway': host(cidr, 254)})
     assert changed.changed and changed.after['gateway'] == host(cidr, 254) and changed.after['description'] == 'lab 2'
     assert backend.allocate(cidr, 'web01').after['gateway'] == host(cidr, 254)
-    with pytest.raises(InvalidInputError, match='already has the gateway'):
-        backend.ensure_pool({'name': cidr, 'cidr': cidr, 'gateway': host(cidr, 253)})
+    # The gateway is a setting like any other: it moves (its object is made anew) and is cleared with "".
+    moved = backend.ensure_pool({'name': cidr, 'cidr': cidr, 'gateway': host(cidr, 253)})
+    assert moved.changed and moved.before['gateway'] == host(cidr, 254) and moved.after['gateway'] == host(cidr, 253)
+    assert load_backend(backend.options).pools(cidr)[0]['gateway'] == host(cidr, 253)
+    assert not api.list('api/ipam/ip-addresses/', address=host(cidr, 254))
+    assert backend.ensure_pool({'name': cidr, 'cidr': cidr, 'gateway': ''}).after['gateway'] is None
+    assert backend.allocate(cidr, 'web01').after['gateway'] is None
     bad_options = [{'reserved': [host(cidr, 5)]}, {'name': 'lab'}, {'min_prefix_length': 28}]
     if server.name == 'nautobot':   # no IP ranges there
         bad_options.append({'ranges': [host(cidr, 10) + '-' + host(cidr, 20)]})
     for bad in bad_options:
         with pytest.raises(InvalidInputError):
             backend.ensure_pool(dict({'name': cidr, 'cidr': cidr}, **bad))
-    with pytest.raises(PoolInUseError, match='holds 1 IP address'):
+    with pytest.raises(PoolInUseError, match='still holds 1 allocation'):
         backend.remove_pool(cidr)
     removed = backend.remove_pool(cidr, force=True)
     assert removed.changed and removed.before['used'] == 1 and removed.after == {}
@@ -347,7 +357,8 @@ def test_netbox_ranges_of_a_nested_pool_are_not_its_parents(server, backend):
 def test_prefix_allocation(backend, server, api):
     parent = '10.%d.0.0/16' % (210 if server.name == 'netbox' else 211)
     pool(backend, parent)
-    predicted = backend.allocate_prefix(parent, 'berlin', prefix_length=24, check_mode=True)
+    with load_backend(backend.options) as checking:     # a check run of its own: its predictions stay its own
+        predicted = checking.allocate_prefix(parent, 'berlin', prefix_length=24, check_mode=True)
     assert api.list('api/ipam/prefixes/', within=parent) == []
     berlin = backend.allocate_prefix(parent, 'berlin', prefix_length=24, description='office')
     assert berlin.changed and predicted.after == dict(berlin.after, description=None)

@@ -219,10 +219,10 @@ def _builtin(name):
         from .backend_file import FileBackend
         return FileBackend
     if name == 'netbox':
-        from .backend_netbox import NetboxBackend
+        from .remote.backend import NetboxBackend
         return NetboxBackend
     if name == 'nautobot':
-        from .backend_nautobot import NautobotBackend
+        from .remote.backend import NautobotBackend
         return NautobotBackend
     raise KeyError(name)
 

@@ -46,13 +46,13 @@ from ..engine import (
     pool_request,
     with_fields,
 )
-from ..addresses import parse_address
+from ..addresses import format_block, parse_address
 from ..errors import BackendError, ConflictError, InvalidInputError, IpamError, PoolInUseError, PoolNotFoundError
-from ..http import HttpClient, HttpError
+from .http import HttpClient, HttpError
 from ..model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
 from ..overlay import PredictedState
-from ..redact import normalized_token, scrubbed
-from ..remote_objects import IPS, PREFIXES
+from .redact import normalized_token, scrubbed
+from .objects import IPS, PREFIXES
 from .dialects import NautobotDialect, NetboxDialect
 from .names import NameCodec
 from .pools import Pools
@@ -336,8 +336,8 @@ class RemoteBackend(Backend):
                      and (replaces is None or obj['id'] != replaces['id'])]
             return server.one_per_name(kind, pool, record.name, found)
         try:
-            server.create(PATHS[kind], body, landed, 'the %s of %r' % ('address' if kind == ADDRESS else 'prefix', record.name),
-                          PATHS[kind])
+            made = server.create(PATHS[kind], body, landed,
+                                 'the %s of %r' % ('address' if kind == ADDRESS else 'prefix', record.name), PATHS[kind])
         except HttpError as exc:
             holder = self._holder_of(kind, place) if exc.status == 400 else None
             if holder is None:
@@ -345,6 +345,13 @@ class RemoteBackend(Backend):
             raise ConflictError('Cannot allocate %s to %r in pool %r: it is already held by %s. Release it first or ask '
                                 'for another place.' % (place.split('/')[0] if kind == ADDRESS else place, record.name,
                                                         pool.cidr, holder)) from None
+        if made is not None and server.record(kind, made, ours=True).first != record.first \
+                or made is not None and server.record(kind, made, ours=True).last != record.last:
+            # An answer that breaks the API's contract: undo it, and say what came.
+            server.delete(kind, made)
+            raise BackendError('%s answered POST /%s for %s with %s: the server does not make objects as its API says. '
+                               'What it made was deleted and nothing is allocated' % (
+                                   self.product, PATHS[kind], place, made.get('address') or made.get('prefix')))
         if replaces is not None:
             server.delete(kind, replaces)
         held = server.confirmed(kind, pool, record.name)
@@ -606,9 +613,8 @@ class RemoteBackend(Backend):
                 if first == last:
                     raise InvalidInputError('Range %s of pool %s is a single address, which %s cannot hold as an IP range: '
                                             'give a range of two addresses or more' % (
-                                                record_view(parsed, Record(ADDRESS, None, first, first))['address'], cidr,
-                                                self.product))
-            wanted['ranges'] = parsed.to_doc()['ranges']
+                                                format_block(parsed.version, first, last), cidr, self.product))
+            wanted['ranges'] = [format_block(parsed.version, first, last) for first, last in sorted(parsed.ranges)]
         for key in _NOT_KEPT:
             wanted.pop(key, None)
         return cidr, wanted

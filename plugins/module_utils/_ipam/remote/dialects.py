@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 
 from ..addresses import parse_network
 from ..errors import InvalidInputError
-from ..http import HttpError
-from ..remote_objects import PREFIXES, VRFS, problem
+from .http import HttpError
+from .objects import PREFIXES, VRFS, problem
 
 
 class Dialect:

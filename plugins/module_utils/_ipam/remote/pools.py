@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from ..addresses import format_address, format_block, parse_address, parse_network
 from ..errors import BackendError, ConflictError, InvalidInputError, PoolInUseError
-from ..http import HttpError
+from .http import HttpError
 from ..model import ADDRESS, PoolSettings
-from ..remote_objects import IPS, PREFIXES, RANGES, TAG, single
+from .objects import IPS, PREFIXES, RANGES, TAG, single
 from .names import clean
 from .server import RANGE, address_value
 

@@ -7,7 +7,7 @@
 
 """The objects of one NetBox or Nautobot server, read and written the way every remote step needs them.
 
-Every object an answer brings is checked for its shape first (remote_objects.problem).
+Every object an answer brings is checked for its shape first (remote/objects.py: problem).
 An allocation is an object that carries the tag ``ipam-allocator`` and its name
 (remote/names.py).  The servers do not keep names unique, and an answer can be
 lost, so three rules keep one object per name:
@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from ..addresses import format_address, parse_address, parse_network
 from ..errors import BackendError
-from ..http import HttpError
+from .http import HttpError
 from ..model import ADDRESS, PREFIX, Record
-from ..remote_objects import IPS, PREFIXES, RANGES, TAG, TAGS, problem, single
+from .objects import IPS, PREFIXES, RANGES, TAG, TAGS, problem, single
 from .names import clean
 
 RANGE = 'range'
@@ -49,8 +49,13 @@ def _tag_missing(exc):
 
 
 def _tags_refused(exc):
-    """True when the server refused a write only for its ``tags`` (a named tag that does not exist)."""
-    return exc.status == 400 and isinstance(exc.data, dict) and set(exc.data) == {'tags'}
+    """True when the server refused a write only for its ``tags`` (a named tag that does not exist); a bulk
+    write is answered with one such refusal per object, or an empty one for an object it had no fault with."""
+    if exc.status != 400:
+        return False
+    answers = exc.data if isinstance(exc.data, list) else [exc.data]
+    refusals = [answer for answer in answers if answer != {}]
+    return bool(refusals) and all(isinstance(answer, dict) and set(answer) == {'tags'} for answer in refusals)
 
 
 def _lost_race(exc):
@@ -258,7 +263,7 @@ class Server:
                     self.delete(kind, obj)
 
     def create(self, path, body, find, what, kind):
-        """POST ``body``: the object made, checked to be a ``kind`` (a path of remote_objects), or None for a 204.
+        """POST ``body``: the object made, checked to be a ``kind`` (a path of remote/objects.py), or None for a 204.
 
         When the answer is lost (no answer, a timeout, 429/502/503/504: it may have landed), ``find()`` looks the
         object up before anything else is decided, and what it finds is the answer; only when nothing landed is the
@@ -270,8 +275,7 @@ class Server:
             try:
                 response = self.http.post(path, body)
             except HttpError as exc:
-                if not tag_made and isinstance(body, dict) and body.get('tags') == [self.dialect.tag_ref(TAG)] \
-                        and _tags_refused(exc):
+                if not tag_made and self._names_our_tag(body) and _tags_refused(exc):
                     # New objects name their tag instead of looking its id up first; the one request
                     # saved per task costs one failed POST the first time the tag is missing.
                     self.tag_id(TAG, create=True)
@@ -299,6 +303,12 @@ class Server:
             if reason is not None:
                 raise response.invalid(reason)
             return made
+
+    def _names_our_tag(self, body):
+        """True when a new object (or each of a bulk list) names the collection's tag by its slug or name."""
+        bodies = body if isinstance(body, list) else [body]
+        ours = [self.dialect.tag_ref(TAG)]
+        return bool(bodies) and all(isinstance(item, dict) and item.get('tags') == ours for item in bodies)
 
     def _landed(self, exc, find, what):
         """After a lost answer: what ``find()`` finds, or None; an error that says so when it cannot look."""

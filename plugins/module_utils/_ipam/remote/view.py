@@ -24,7 +24,7 @@ from ..addresses import parse_network
 from ..errors import PoolNotFoundError
 from ..intervals import IntervalSet
 from ..model import ADDRESS, PREFIX, PoolSettings, record_view
-from ..remote_objects import IPS, PREFIXES, TAG
+from .objects import IPS, PREFIXES, TAG
 from ..state import PoolSpace, StoreState
 from .names import clean
 from .pools import RemotePool

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import http, remote_writes
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.remote import http, server as remote_writes
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
     BackendError,
@@ -194,11 +194,12 @@ def test_an_address_the_rules_forbid_is_set_aside(stub):
 def test_check_mode_sends_gets_only(stub):
     pool_routes(stub)
     find_route(stub, page())
-    stub.add('GET', AVAILABLE, Reply(200, [{'address': '10.0.0.7/24'}]))
+    # Check mode plans on the server's view of the pool: every IP address object in it, anyone's.
+    stub.add('GET', IPS, page(*(ip('10.0.0.%d/24' % value, description='', ident=value, tags=()) for value in range(1, 7))),
+             query={'parent': POOL})
     outcome = netbox(stub).allocate(POOL, 'web01', check_mode=True)
     assert outcome.changed and outcome.before == {} and outcome.after['address'] == '10.0.0.7'
     assert {seen.method for seen in stub.seen} == {'GET'}
-    assert stub.calls('GET', AVAILABLE)[0].query == {'limit': '3'}
 
 
 TAG_REFUSED = Reply(400, {'tags': ["Related object not found using the provided attributes: {'slug': 'ipam-allocator'}"]})
@@ -372,7 +373,8 @@ def test_a_token_in_what_the_server_holds_is_scrubbed_too(stub):
     # Messages quote the server's objects (the holder of an address and its description), not only its answers.
     pool_routes(stub)
     find_route(stub, page())
-    stub.add('GET', IPS, page(ip('10.0.0.9/24', description='ask %s' % TOKEN, ident=3, tags=())), query={'address': '10.0.0.9'})
+    stub.add('GET', IPS, page(ip('10.0.0.9/24', description='ask %s' % TOKEN, ident=3, tags=())), query={'parent': POOL})
+    stub.add('GET', IPS, page(), query={'tag': 'gateway'})     # the gateway's query names the pool too
     with pytest.raises(ConflictError) as caught:
         netbox(stub).allocate(POOL, 'web01', address='10.0.0.9')
     assert "it is already held by NetBox IP address 10.0.0.9/24 (id 3, description 'ask ********')" in str(caught.value)
@@ -475,13 +477,17 @@ def test_a_set_aside_address_offered_again_stops(stub):
     assert sorted(call.path for call in stub.calls('DELETE')) == [IPS + '8/', IPS + '9/']
 
 
-def test_a_prefix_outside_the_pool_is_undone(stub):
+def test_a_prefix_made_elsewhere_than_asked_is_undone(stub):
+    # The engine chooses the best fit (10.0.0.0/26 of an empty pool); the server answers with another prefix.
     pool_routes(stub)
     stub.add('GET', '/api/ipam/prefixes/', page(), query={'description__isw': 'site1'})
-    stub.add('POST', '/api/ipam/prefixes/1/available-prefixes/', Reply(201, prefix(id=4, prefix='10.1.0.0/26', _depth=1)))
+    stub.add('GET', '/api/ipam/prefixes/', page(), query={'within': POOL, 'depth': '1'})
+    stub.add('POST', '/api/ipam/prefixes/', Reply(201, prefix(id=4, prefix='10.1.0.0/26', _depth=1, tags=[{'id': 7}],
+                                                              description='site1')))
     stub.add('DELETE', '/api/ipam/prefixes/4/', Reply(204))
-    with pytest.raises(BackendError, match=r'with 10.1.0.0/26, which is not a /26 inside pool 10.0.0.0/24'):
+    with pytest.raises(BackendError, match=r'answered POST /api/ipam/prefixes/ for 10.0.0.0/26 with 10.1.0.0/26'):
         netbox(stub).allocate_prefix(POOL, 'site1', prefix_length=26)
+    assert stub.calls('POST')[0].body['prefix'] == '10.0.0.0/26'
     assert len(stub.calls('DELETE')) == 1
 
 
