@@ -21,6 +21,27 @@ from bisect import bisect_left, bisect_right
 _CHUNK = 256
 
 
+def without(intervals, occupied_from):
+    """The sorted, disjoint ``intervals`` less every value that ``occupied_from`` yields.
+
+    ``occupied_from(value)`` yields sorted, merged intervals that end at or after ``value``
+    (``IntervalSet.iter_from``, ``PoolSpace.occupied_from``): what is left of each interval
+    is found by walking only the occupied ones that reach it.
+    """
+    for first, last in intervals:
+        cursor = first
+        for occupied_first, occupied_last in occupied_from(first):
+            if occupied_first > last:
+                break
+            if occupied_first > cursor:
+                yield cursor, occupied_first - 1
+            cursor = max(cursor, occupied_last + 1)
+            if cursor > last:
+                break
+        if cursor <= last:
+            yield cursor, last
+
+
 class IntervalSet:
     __slots__ = ('_starts', '_ends', '_heads', '_count')
 

@@ -19,25 +19,9 @@ from __future__ import annotations
 from heapq import merge
 
 from .errors import PoolNotFoundError
-from .intervals import IntervalSet
+from .intervals import IntervalSet, without
 from .model import PREFIX
 from .state import PoolSpace, StoreState
-
-
-def _without(intervals, removed):
-    """The sorted, merged ``intervals`` less the values of the IntervalSet ``removed``."""
-    for first, last in intervals:
-        cursor = first
-        for removed_first, removed_last in removed.iter_from(first):
-            if removed_first > last:
-                break
-            if removed_first > cursor:
-                yield cursor, removed_first - 1
-            cursor = max(cursor, removed_last + 1)
-            if cursor > last:
-                break
-        if cursor <= last:
-            yield cursor, last
 
 
 def _joined(streams):
@@ -97,7 +81,7 @@ class PredictedSpace(PoolSpace):
     def occupied_from(self, value):
         streams = [self._added_set.iter_from(value), self._blocked_now().iter_from(value)]
         if self._base is not None:
-            streams.append(_without(self._base.occupied_from(value), self._removed_set))
+            streams.append(without(self._base.occupied_from(value), self._removed_set.iter_from))
         # A base interval that reached ``value`` may have lost its end to a release.
         return ((first, last) for first, last in _joined(streams) if last >= value)
 

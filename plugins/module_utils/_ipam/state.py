@@ -22,7 +22,7 @@ from operator import itemgetter
 
 from .addresses import format_address, format_block
 from .errors import PoolNotFoundError, StoreError, InvalidInputError
-from .intervals import IntervalSet
+from .intervals import IntervalSet, without
 from .model import ADDRESS, PREFIX, PoolSettings, Record
 
 STORE_VERSION = 1
@@ -61,17 +61,7 @@ class PoolSpace(abc.ABC):
 
     def gaps(self, low, high):
         """Yield the maximal unoccupied intervals of [low, high], lowest first."""
-        cursor = low
-        for first, last in self.occupied_from(low):
-            if first > high:
-                break
-            if first > cursor:
-                yield cursor, first - 1
-            cursor = max(cursor, last + 1)
-            if cursor > high:
-                return
-        if cursor <= high:
-            yield cursor, high
+        return without(((low, high),), self.occupied_from)
 
     def is_free(self, first, last):
         """True when nothing occupies any value of [first, last]."""
@@ -134,7 +124,7 @@ class PoolSpace(abc.ABC):
 class StoreState(abc.ABC):
     """All pools of one store, as read inside one transaction."""
 
-    #: False: pools of the store never overlap (engine._check_no_overlap). True where the store's own
+    #: False: pools of the store never overlap (pool_rules._check_no_overlap). True where the store's own
     #: hierarchy decides (prefixes nest on NetBox and Nautobot).
     pools_nest = False
 
