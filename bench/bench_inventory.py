@@ -51,7 +51,7 @@ def build_store(path, hosts):
     file backend uses, in one write (one allocate() per name would rewrite a YAML
     store 10,000 times).
     """
-    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
     from ansible_collections.ipam.allocator.plugins.module_utils._ipam.engine import apply, plan_address
 
     with load_backend({'backend': 'file', 'store': path}) as backend:

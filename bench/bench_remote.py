@@ -29,7 +29,7 @@ from common import REPO, collection_importable
 
 collection_importable()
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend  # noqa: E402
 
 SERVERS = os.path.join(REPO, 'tests', 'servers', 'servers.sh')
 

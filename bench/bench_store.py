@@ -23,7 +23,7 @@ from common import collection_importable, median_time
 
 collection_importable()
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend  # noqa: E402
 
 SIZES = {'yml': (100, 1000, 10000, 100000), 'json': (100, 1000, 10000, 100000), 'sqlite': (100, 1000, 10000, 100000, 1000000)}
 QUICK_SIZES = {'yml': (100, 1000, 10000), 'json': (100, 1000, 10000), 'sqlite': (100, 1000, 10000)}

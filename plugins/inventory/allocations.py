@@ -101,7 +101,8 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import AnsibleUnsafeText, wrap_var
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS, load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
 from ansible_collections.ipam.allocator.plugins.plugin_utils._core_internals import inventory_data
 

@@ -25,7 +25,7 @@ _IPAM = 'ansible_collections.ipam.allocator.plugins.module_utils._ipam'
 
 # What the file backend needs, dependencies first (sqlite3 and HTTP stay out until chosen).
 FILE_BACKEND_MODULES = ('errors', 'addresses', 'intervals', 'model', 'state', 'engine', 'locking', 'json_codec', 'yaml_codec',
-                        'store_document', 'backend', 'backend_file')
+                        'store_document', 'backend', 'backend_file', 'registry')
 
 
 def import_compiled(names=FILE_BACKEND_MODULES, package=_IPAM):

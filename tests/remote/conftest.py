@@ -168,7 +168,7 @@ def server(request, servers):
 
 @pytest.fixture
 def backend(server):
-    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
     with load_backend(server.options) as opened:
         yield opened
 

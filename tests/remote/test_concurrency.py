@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 
 PROCESSES = 50
 CONTEXT = multiprocessing.get_context('fork')

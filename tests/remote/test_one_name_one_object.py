@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.tests.remote._late_proxy import LateProxy
 
 CONTEXT = multiprocessing.get_context('fork')

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
 
 NAMES = ['host%02d' % number for number in range(20)]

@@ -14,7 +14,7 @@ from .bulk import first_unserved, for_item
 from .errors import ConflictError, InvalidInputError, IpamError, OutOfPoolError, PoolExhaustedError
 from .model import ADDRESS, Record, valid_name
 from .overlay import PredictedSpace
-from .plans import Change, apply, exhausted_error, plan_many, refuse_unowned, with_fields
+from .plans import Change, apply, exhausted_error, placed, plan_many, refuse_unowned, with_fields
 
 
 def requested_address(settings, address=None, mac=None):
@@ -80,9 +80,7 @@ def plan_address(space, name, address=None, mac=None, description=None, dns_name
             raise ConflictError('Cannot allocate %s to %r in pool %r: it is already held by %s. '
                                 'Release it first or ask for another address.' % (
                                     text, name, settings.name, space.holder_text(wanted, wanted)))
-    # A name that moves keeps its description and DNS name unless the task gives new ones.
-    held = current if current is not None else Record(ADDRESS, name, wanted, wanted)
-    return Change(current, with_fields(held.replace(first=wanted, last=wanted), description, dns_name))
+    return Change(current, placed(current, ADDRESS, name, wanted, wanted, description, dns_name))
 
 
 def plan_address_release(space, name=None, address=None):

@@ -9,9 +9,9 @@
 
 A backend takes plain options (never an AnsibleModule or a plugin object) and
 answers with plain dicts shaped by ``model.record_view``/``model.pool_view``.
-``load_backend()`` is the only way in: built-in backends by name, third-party
-ones from the ``ipam_allocator.backends`` entry-point group.  See
-docs/backends.md for how to write one.
+``registry.load_backend()`` chooses and opens one; this module imports no
+backend, so every backend can import it.  See docs/backends.md for how to
+write one.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from .errors import BackendError, InvalidInputError, IpamError
 # document them once in the ``ipam.allocator.backend`` doc fragment.
 BACKEND_OPTIONS = ('backend', 'store', 'url', 'token', 'validate_certs', 'ca_path', 'timeout', 'lock_timeout',
                    'vrf', 'namespace', 'key_field')
-
-ENTRY_POINT_GROUP = 'ipam_allocator.backends'
 
 
 def seconds_option(options, key, default, zero_allowed=True):
@@ -206,65 +204,3 @@ class Backend(abc.ABC):
     def __exit__(self, *exc_info):
         self.close()
         return False
-
-
-# name -> (module inside this package, class).  Imported on first use so a
-# play on the file backend never imports an HTTP library.
-BUILTIN_BACKENDS = ('file', 'netbox', 'nautobot')
-
-
-def _builtin(name):
-    # Literal imports, so AnsiballZ packs them when a module runs on a host.
-    if name == 'file':
-        from .backend_file import FileBackend
-        return FileBackend
-    if name == 'netbox':
-        from .remote.backend import NetboxBackend
-        return NetboxBackend
-    if name == 'nautobot':
-        from .remote.backend import NautobotBackend
-        return NautobotBackend
-    raise KeyError(name)
-
-
-def _third_party(name):
-    from importlib import metadata
-    try:
-        found = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    except TypeError:  # Python < 3.10 has no selection by group
-        found = metadata.entry_points().get(ENTRY_POINT_GROUP, [])
-    for entry_point in found:
-        if entry_point.name == name:
-            try:
-                backend_class = entry_point.load()
-            except ImportError as exc:
-                raise BackendError('Backend %r (%s) cannot be imported: %s' % (name, entry_point.value, exc)) from None
-            if not (isinstance(backend_class, type) and issubclass(backend_class, Backend)):
-                raise BackendError('Entry point %r of group %s is not a subclass of Backend' % (name, ENTRY_POINT_GROUP))
-            return backend_class
-    return None
-
-
-def backend_names():
-    names = set(BUILTIN_BACKENDS)
-    try:
-        from importlib import metadata
-        names.update(entry_point.name for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP))
-    except (ImportError, TypeError):
-        pass
-    return sorted(names)
-
-
-def load_backend(options):
-    """The backend chosen by ``options['backend']`` (default ``file``), opened with ``options``."""
-    options = {key: options.get(key) for key in BACKEND_OPTIONS}
-    name = options.get('backend') or 'file'
-    options['backend'] = name
-    try:
-        backend_class = _builtin(name)
-    except KeyError:
-        backend_class = _third_party(name)
-    if backend_class is None:
-        raise BackendError('Unknown backend %r: choose one of %s, or install a package that registers it '
-                           'in the %r entry-point group' % (name, ', '.join(backend_names()), ENTRY_POINT_GROUP))
-    return backend_class(options)

@@ -17,22 +17,10 @@ from .addresses import parse_address
 from .backend import Backend, BulkOutcome, Outcome, seconds_option
 from .bulk import planning_order
 from .changes import StoreChange, prediction, predictions_about, replay
-from .engine import (
-    child_pools,
-    matching_records,
-    peek_addresses,
-    peek_prefixes,
-    plan_address,
-    plan_address_release,
-    plan_address_releases,
-    plan_addresses,
-    plan_pool,
-    plan_pool_removal,
-    plan_many,
-    plan_prefix,
-    plan_prefix_release,
-    plan_prefixes,
-)
+from .address_rules import peek_addresses, plan_address, plan_address_release, plan_address_releases, plan_addresses
+from .plans import plan_many
+from .pool_rules import child_pools, matching_records, plan_pool, plan_pool_removal
+from .prefix_rules import peek_prefixes, plan_prefix, plan_prefix_release, plan_prefixes
 from .errors import BackendError, InvalidInputError, PoolInUseError
 from .model import ADDRESS, PREFIX, pool_view, record_view
 from .overlay import PredictedState

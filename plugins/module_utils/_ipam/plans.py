@@ -60,6 +60,15 @@ def with_fields(current, description, dns_name):
     return current.replace(**changes) if changes else current
 
 
+def placed(current, kind, name, first, last, description, dns_name):
+    """The record ``name`` holds at [first, last] after the change (``current``: what it holds now, or None).
+
+    A name that moves keeps its description and DNS name unless the task gives new ones.
+    """
+    held = current if current is not None else Record(kind, name, first, last)
+    return with_fields(held.replace(first=first, last=last), description, dns_name)
+
+
 def without_record(space, record):
     """A read-only view of ``space`` in which ``record`` is released: where a name may move to."""
     view = PredictedSpace(space, space.settings)

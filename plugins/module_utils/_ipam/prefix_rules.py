@@ -13,7 +13,7 @@ from .addresses import BITS, parse_network
 from .errors import ConflictError, InvalidInputError, OutOfPoolError, PoolExhaustedError
 from .intervals import IntervalSet, without
 from .model import PREFIX, Record, valid_name
-from .plans import Change, plan_many, record_text, refuse_unowned, with_fields, without_record
+from .plans import Change, placed, plan_many, record_text, refuse_unowned, with_fields, without_record
 
 
 def _aligned_blocks(first, last, bits):
@@ -99,8 +99,7 @@ def plan_prefix(space, name, prefix_length=None, prefix=None, description=None):
         if not target.is_free(wanted, last):
             raise ConflictError('Cannot allocate %s to %r in pool %r: it overlaps %s' % (
                 prefix, name, settings.name, target.holder_text(wanted, last)))
-    held = current if current is not None else Record(PREFIX, name, wanted, wanted + size - 1)
-    return Change(current, with_fields(held.replace(first=wanted, last=wanted + size - 1), description, None))
+    return Change(current, placed(current, PREFIX, name, wanted, wanted + size - 1, description, None))
 
 
 def plan_prefix_release(space, name=None, prefix=None):

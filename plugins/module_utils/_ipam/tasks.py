@@ -14,7 +14,7 @@ A runner takes a backend and validated parameters and returns the result dict;
 from __future__ import annotations
 
 from .argspec import backend_options
-from .backend import load_backend
+from .registry import load_backend
 from .bulk import AddressRequest, PrefixRequest, requests_from_items
 from .errors import PoolNotFoundError
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.remote import http, server as remote_writes
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
     BackendError,
     ConflictError,

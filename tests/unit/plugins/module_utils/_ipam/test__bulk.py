@@ -19,7 +19,8 @@ import tempfile
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import Backend, load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import Backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend_file import FileBackend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.bulk import (
     AddressRequest,

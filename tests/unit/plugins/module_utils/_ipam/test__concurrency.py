@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import StoreLockTimeoutError
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.locking import FileLock
 

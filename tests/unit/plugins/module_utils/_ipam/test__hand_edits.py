@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam import json_codec, store_document, yaml_codec
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError, StoreError
 
 YAML_STORE = '''version: 1
@@ -161,7 +161,7 @@ def test_a_billion_laughs_do_not_hang_an_allocation(tmp_path):
         'import resource, sys',
         'resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))',
         'sys.path.insert(0, %r)' % collections,
-        'from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend',
+        'from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend',
         'from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import StoreError',
         'try:',
         '    load_backend({"store": %r}).allocate("lab", "new")' % str(path),

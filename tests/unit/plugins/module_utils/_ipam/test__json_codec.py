@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam import json_codec
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 
 TRICKY = ['10.0.0.1', '2001:db8::1', '', ',', ']}', '"', '\\', '\n', '\u2028', 'é', '}}\n', ':', '{"a":1}']
 scalars = st.one_of(st.text(max_size=10), st.integers(-5, 10 ** 20), st.booleans(), st.none(), st.sampled_from(TRICKY))

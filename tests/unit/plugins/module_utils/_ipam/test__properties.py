@@ -18,7 +18,7 @@ import tempfile
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
     ConflictError,
     OutOfPoolError,

@@ -23,7 +23,7 @@ import tempfile
 
 import pytest
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError, StoreError
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam import store_document, store_sqlite
 

@@ -14,7 +14,7 @@ import sqlite3
 import pytest
 import yaml
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import InvalidInputError, StoreError
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.model import ADDRESS
 

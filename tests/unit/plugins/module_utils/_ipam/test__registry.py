@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""load_backend: built-in names, third-party backends from the entry-point group, clear errors."""
+"""registry.load_backend: built-in names, third-party backends from the entry-point group, clear errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import textwrap
 
 import pytest
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import Backend, load_backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import Backend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend_file import FileBackend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import BackendError
 
