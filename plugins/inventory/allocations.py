@@ -101,9 +101,9 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import AnsibleUnsafeText, wrap_var
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.options import plugin_backend_options
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.plugin_utils._core_internals import inventory_data
 
 SOURCE_SUFFIXES = ('ipam.yml', 'ipam.yaml')
@@ -185,17 +185,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # -- the one read of the backend ------------------------------------------------
 
-    def backend_options(self):
-        """The backend's options from the source file, the environment and ansible.cfg, as plain values."""
-        options = {}
-        for key in BACKEND_OPTIONS:
-            if self.has_option(key):
-                value = self.get_option(key)
-                options[key] = str(value) if isinstance(value, str) else value
-        return options
-
     def _read_backend(self, path):
-        options = self.backend_options()
+        options = plugin_backend_options(self)
         store = options.get('store')
         if (options.get('backend') or 'file') == 'file' and store and not os.path.exists(os.path.expanduser(store)):
             raise AnsibleParserError('Inventory source %s: store %s does not exist. Check the "store" option '

@@ -24,7 +24,7 @@ from ansible_collections.ipam.allocator.plugins.plugin_utils import _core_intern
 _IPAM = 'ansible_collections.ipam.allocator.plugins.module_utils._ipam'
 
 # What the file backend needs, dependencies first (sqlite3 and HTTP stay out until chosen).
-FILE_BACKEND_MODULES = ('errors', 'addresses', 'intervals', 'model', 'state', 'engine', 'locking', 'json_codec', 'yaml_codec',
+FILE_BACKEND_MODULES = ('errors', 'options', 'addresses', 'intervals', 'model', 'state', 'engine', 'locking', 'json_codec', 'yaml_codec',
                         'store_document', 'backend', 'backend_file', 'registry')
 
 

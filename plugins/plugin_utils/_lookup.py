@@ -34,9 +34,9 @@ from ansible_collections.ipam.allocator.plugins.plugin_utils._core_internals imp
 import_compiled()
 
 # pylint: disable=wrong-import-position
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import BACKEND_OPTIONS  # noqa: E402
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend  # noqa: E402
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.options import plugin_backend_options  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend  # noqa: E402
 from ansible_collections.ipam.allocator.plugins.plugin_utils._predictions import predictions  # noqa: E402
 
 
@@ -131,13 +131,8 @@ class IpamLookup(LookupBase):
         terms = [item for term in terms for item in (term if isinstance(term, (list, tuple)) else [term])]
         if not terms:
             raise AnsibleLookupError('%s needs at least one pool as its term' % self.ansible_name)
-        options = {}
-        for key in BACKEND_OPTIONS:
-            if self.has_option(key):
-                value = self.get_option(key)
-                options[key] = str(value) if isinstance(value, str) else value
         try:
-            with predictions(check_mode) as log, load_backend(options) as backend:
+            with predictions(check_mode) as log, load_backend(plugin_backend_options(self)) as backend:
                 backend.pending = log.pending
                 results = self.lookup_terms(backend, [str(term) for term in terms], check_mode)
                 log.add(backend.predicted)

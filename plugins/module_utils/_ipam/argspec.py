@@ -11,21 +11,22 @@ from __future__ import annotations
 
 from ansible.module_utils.common.parameters import env_fallback
 
-from .backend import BACKEND_OPTIONS
+from .options import BACKEND_OPTIONS, OPTIONS
 
-BACKEND_ARGSPEC = dict(
-    backend=dict(type='str', default='file'),
-    store=dict(type='path', fallback=(env_fallback, ['IPAM_ALLOCATOR_STORE'])),
-    url=dict(type='str'),
-    token=dict(type='str', no_log=True, fallback=(env_fallback, ['IPAM_ALLOCATOR_TOKEN'])),
-    validate_certs=dict(type='bool', default=True),
-    ca_path=dict(type='path'),
-    timeout=dict(type='float', default=30),
-    lock_timeout=dict(type='float', default=60),
-    vrf=dict(type='str'),
-    namespace=dict(type='str'),
-    key_field=dict(type='str', no_log=False),
-)
+
+def _argument(option):
+    """A module's argument spec of a backend option (``options.BackendOption``)."""
+    spec = dict(type=option.type)
+    if option.default is not None:
+        spec['default'] = option.default
+    if option.no_log is not None:
+        spec['no_log'] = option.no_log
+    if option.module_env:
+        spec['fallback'] = (env_fallback, [option.env])
+    return spec
+
+
+BACKEND_ARGSPEC = {option.name: _argument(option) for option in OPTIONS}
 
 
 def with_backend(**options):

@@ -21,11 +21,8 @@ import math
 
 from .bulk import planning_order
 from .errors import BackendError, InvalidInputError, IpamError
-
-# Every option a backend may read; modules, lookups and the inventory plugin
-# document them once in the ``ipam.allocator.backend`` doc fragment.
-BACKEND_OPTIONS = ('backend', 'store', 'url', 'token', 'validate_certs', 'ca_path', 'timeout', 'lock_timeout',
-                   'vrf', 'namespace', 'key_field')
+# Part of the interface: every option a backend may read (declared with its type and default in options.py).
+from .options import BACKEND_OPTIONS  # noqa: F401  pylint: disable=unused-import
 
 
 def seconds_option(options, key, default, zero_allowed=True):

@@ -23,11 +23,10 @@ from .pool_rules import child_pools, matching_records, plan_pool, plan_pool_remo
 from .prefix_rules import peek_prefixes, plan_prefix, plan_prefix_release, plan_prefixes
 from .errors import BackendError, InvalidInputError, PoolInUseError
 from .model import ADDRESS, PREFIX, pool_view, record_view
+from .options import DEFAULT_LOCK_TIMEOUT
 from .overlay import PredictedState
 
 STORE_FORMATS = {'.yml': 'YAML', '.yaml': 'YAML', '.json': 'JSON', '.sqlite': 'SQLite', '.db': 'SQLite'}
-
-DEFAULT_LOCK_TIMEOUT = 60
 
 
 @contextlib.contextmanager

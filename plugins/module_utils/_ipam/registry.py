@@ -15,8 +15,9 @@ other way round.
 
 from __future__ import annotations
 
-from .backend import BACKEND_OPTIONS, Backend
+from .backend import Backend
 from .errors import BackendError
+from .options import BACKEND_OPTIONS
 
 ENTRY_POINT_GROUP = 'ipam_allocator.backends'
 

@@ -20,6 +20,7 @@ import stat
 from . import json_codec, yaml_codec
 from .errors import StoreError
 from .locking import FileLock, file_access, group_name, path_access, user_name
+from .options import DEFAULT_LOCK_TIMEOUT
 from .state import DocumentState, damaged_store
 
 try:
@@ -51,7 +52,7 @@ class Transaction:
 class Store:
     """Shared behaviour of every file store: the real path, the lock beside it, the missing-file rules."""
 
-    def __init__(self, path, lock_timeout=60):
+    def __init__(self, path, lock_timeout=DEFAULT_LOCK_TIMEOUT):
         self.path = _real_file(path)
         self.lock_timeout = lock_timeout
         directory = os.path.dirname(self.path)

@@ -50,6 +50,7 @@ from ..addresses import format_block, parse_address
 from ..errors import BackendError, ConflictError, InvalidInputError, IpamError, PoolInUseError, PoolNotFoundError
 from .http import HttpClient, HttpError
 from ..model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
+from ..options import DEFAULT_TIMEOUT
 from ..overlay import PredictedState
 from .redact import normalized_token, scrubbed
 from .objects import IPS, PREFIXES
@@ -59,7 +60,6 @@ from .pools import Pools
 from .server import PATHS, RACE_ATTEMPTS, Server, address_value
 from .view import RemoteState
 
-DEFAULT_TIMEOUT = 30
 # ip_pool options a pool (a prefix on the server) has nowhere to keep.
 _NOT_KEPT = ('reserved', 'min_prefix_length', 'max_prefix_length', 'default_prefix_length')
 
