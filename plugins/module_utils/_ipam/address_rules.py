@@ -14,7 +14,7 @@ from .bulk import first_unserved, for_item
 from .errors import ConflictError, InvalidInputError, IpamError, OutOfPoolError, PoolExhaustedError
 from .model import ADDRESS, Record, valid_name
 from .overlay import PredictedSpace
-from .plans import Change, apply, exhausted_error, placed, plan_many, refuse_unowned, with_fields
+from .plans import Change, apply, exhausted_error, held_for_release, placed, plan_many, refuse_unowned, with_fields
 
 
 def requested_address(settings, address=None, mac=None):
@@ -86,9 +86,7 @@ def plan_address(space, name, address=None, mac=None, description=None, dns_name
 def plan_address_release(space, name=None, address=None):
     """Plan ``state: absent`` by name or by address; releasing nothing is not an error."""
     settings = space.settings
-    if name is None and address is None:
-        raise InvalidInputError('Releasing needs "name" or "address"')
-    current = space.named(ADDRESS, valid_name(name)) if name is not None else None
+    current = held_for_release(space, ADDRESS, name, address, 'Releasing needs "name" or "address"')
     if address is not None:
         wanted = requested_address(settings, address)
         if name is not None:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from .addresses import format_address
 from .bulk import for_item, planning_order
-from .errors import ConflictError, IpamError, PoolExhaustedError
-from .model import ADDRESS, Record, valid_dns_name, valid_text
+from .errors import ConflictError, InvalidInputError, IpamError, PoolExhaustedError
+from .model import ADDRESS, Record, valid_dns_name, valid_name, valid_text
 from .overlay import PredictedSpace
 
 
@@ -67,6 +67,14 @@ def placed(current, kind, name, first, last, description, dns_name):
     """
     held = current if current is not None else Record(kind, name, first, last)
     return with_fields(held.replace(first=first, last=last), description, dns_name)
+
+
+def held_for_release(space, kind, name, where, missing):
+    """The record of ``kind`` that ``name`` holds (None for none, or no name given) for a release by name
+    or by ``where`` (its address or prefix); ``missing``: the message when neither is given."""
+    if name is None and where is None:
+        raise InvalidInputError(missing)
+    return space.named(kind, valid_name(name)) if name is not None else None
 
 
 def without_record(space, record):

@@ -13,7 +13,7 @@ from .addresses import BITS, parse_network
 from .errors import ConflictError, InvalidInputError, OutOfPoolError, PoolExhaustedError
 from .intervals import IntervalSet, without
 from .model import PREFIX, Record, valid_name
-from .plans import Change, placed, plan_many, record_text, refuse_unowned, with_fields, without_record
+from .plans import Change, held_for_release, placed, plan_many, record_text, refuse_unowned, with_fields, without_record
 
 
 def _aligned_blocks(first, last, bits):
@@ -104,9 +104,7 @@ def plan_prefix(space, name, prefix_length=None, prefix=None, description=None):
 
 def plan_prefix_release(space, name=None, prefix=None):
     settings = space.settings
-    if name is None and prefix is None:
-        raise InvalidInputError('Releasing a prefix needs "name" or "prefix"')
-    current = space.named(PREFIX, valid_name(name)) if name is not None else None
+    current = held_for_release(space, PREFIX, name, prefix, 'Releasing a prefix needs "name" or "prefix"')
     if prefix is not None:
         child = parse_network(str(prefix), what='prefix')
         if name is None:
