@@ -14,6 +14,7 @@ from ansible_collections.ipam.allocator.plugins.module_utils._ipam.remote.object
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
     ConflictError,
     InvalidInputError,
+    IpamError,
     OutOfPoolError,
     PoolExhaustedError,
     PoolInUseError,
@@ -32,6 +33,12 @@ def host(cidr, number):
 def pool(backend, cidr, **params):
     params.update(name=cidr, cidr=cidr)
     return backend.ensure_pool(params).after
+
+
+@pytest.fixture
+def file_backend(tmp_path):
+    with load_backend({'store': str(tmp_path / 'store.yml')}) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -119,25 +126,27 @@ def test_check_mode_predicts_exactly_and_sends_gets_only(backend, cidr, spy):
 
 
 class Tasks:
-    """Backend calls made as separate tasks of one run: each on a fresh backend that gets the
+    """Backend calls made as separate tasks of one run: each on a fresh backend (of ``options``) that gets the
     predictions of the earlier ones as ``pending``, as the action plugins pass them on."""
 
-    def __init__(self, server, check_mode):
-        self.server = server
+    def __init__(self, options, check_mode):
+        self.options = options
         self.check_mode = check_mode
         self.pending = []
         self.methods = []
 
     def __call__(self, method, *args, **kwargs):
-        with load_backend(self.server.options) as backend:
+        with load_backend(self.options) as backend:
             backend.pending = list(self.pending)
-            original = backend.http.request
+            http = getattr(backend, 'http', None)      # a server's client: its methods are recorded
+            if http is not None:
+                original = http.request
 
-            def request(verb, path, **options):
-                self.methods.append(verb)
-                return original(verb, path, **options)
+                def request(verb, path, **options):
+                    self.methods.append(verb)
+                    return original(verb, path, **options)
 
-            backend.http.request = request
+                http.request = request
             if method in ('peek', 'peek_prefix'):
                 return getattr(backend, method)(*args, **kwargs)
             outcome = getattr(backend, method)(*args, check_mode=self.check_mode, **kwargs)
@@ -168,19 +177,23 @@ def site_chain(tasks, supernet, existing):
     return values
 
 
-def test_check_mode_predicts_a_chain_of_tasks(backend, server, spy, api):
-    """Check mode predicts every value of a chain whose first steps never reach the server, sending GETs only."""
+def test_check_mode_predicts_a_chain_of_tasks(backend, file_backend, server, spy, api):
+    """Check mode predicts every value of a chain whose first steps never reach the server, sending GETs only;
+    the chain, checked and real, gives the file store's values."""
     supernet = '10.%d.0.0/16' % (214 if server.name == 'netbox' else 215)
     existing = '10.%d.0.0/24' % (216 if server.name == 'netbox' else 217)
-    pool(backend, existing)
-    for name in ('chain-old00', 'chain-old01', 'chain-old02'):
-        backend.allocate(existing, name)
-    checked = Tasks(server, check_mode=True)
+    for each in (backend, file_backend):
+        pool(each, existing)
+        for name in ('chain-old00', 'chain-old01', 'chain-old02'):
+            each.allocate(existing, name)
+    checked = Tasks(server.options, check_mode=True)
     predicted = site_chain(checked, supernet, existing)
     assert set(checked.methods) == {'GET'}
     assert api.list('api/ipam/prefixes/', within_include=supernet) == []
-    real = site_chain(Tasks(server, check_mode=False), supernet, existing)
+    real = site_chain(Tasks(server.options, check_mode=False), supernet, existing)
     assert predicted == real
+    assert site_chain(Tasks(file_backend.options, check_mode=True), supernet, existing) == real
+    assert site_chain(Tasks(file_backend.options, check_mode=False), supernet, existing) == real
     assert real[1:] == ['%s/26' % host(supernet.replace('0.0/16', '1.0'), 0), host(supernet.replace('0.0/16', '1.0'), 1)] + [
         host(supernet.replace('0.0/16', '1.0'), number) for number in (2, 3, 4)] + [
         False, host(supernet.replace('0.0/16', '1.0'), 2), host(supernet.replace('0.0/16', '1.0'), 2),
@@ -326,7 +339,7 @@ def test_netbox_pool_ranges_are_ip_ranges(server, cidr, api):
             host(cidr, 104) + '/24', host(cidr, 11) + '/24']
         assert backend.allocate(cidr, 'web04').after['address'] == host(cidr, 102)
         # Check mode after a predicted change of ranges: held names keep their addresses, new ones come from the new ranges.
-        checking = Tasks(server, check_mode=True)
+        checking = Tasks(server.options, check_mode=True)
         checking('ensure_pool', {'name': cidr, 'cidr': cidr, 'ranges': [first, host(cidr, 100) + '-' + host(cidr, 110)]})
         assert not checking('allocate', cidr, 'web02').changed
         assert checking('allocate', cidr, 'web05').after['address'] == host(cidr, 103)
@@ -475,3 +488,186 @@ def test_allocations_name_their_tag_and_make_it_when_it_is_missing(server, api, 
         first.after['address'], second.after['address']]
     with load_backend(server.options) as rerun:
         assert not rerun.allocate(cidr, 'web01').changed
+
+
+# -- the same steps on the file backend: the same Outcomes, views and errors ---------------------------------
+#
+# Each step below runs on the server and on a YAML file store (pools named by their cidr on both), and the
+# two answers are compared whole: ``changed``, ``before`` and ``after`` of an Outcome, or the class and the
+# message of an error.  Where the server decides, the difference is the one docs/backends.md names
+# ("What differs from the file backend"), asserted as such.
+
+def answer(backend, method, *args, **kwargs):
+    """What one backend call gives: an Outcome as (changed, before, after), a list as it is, or (error class, message)."""
+    try:
+        result = getattr(backend, method)(*args, **kwargs)
+    except IpamError as exc:
+        return type(exc).__name__, str(exc)
+    if isinstance(result, list):
+        return result
+    return result.changed, result.before, result.after
+
+
+class Both:
+    """One step on the server and on the file store; ``assert`` that both answer the same, and return the answer."""
+
+    def __init__(self, remote, local):
+        self.remote = remote
+        self.local = local
+
+    def __call__(self, method, *args, **kwargs):
+        remote = answer(self.remote, method, *args, **kwargs)
+        local = answer(self.local, method, *args, **kwargs)
+        assert remote == local, '%s%r on the server: %r; on the file store: %r' % (method, args, remote, local)
+        return remote
+
+    def pool(self, cidr, **params):
+        return self('ensure_pool', dict(params, name=cidr, cidr=cidr))
+
+
+def test_same_lowest_free_gateway_and_rerun_as_the_file_store(backend, file_backend, cidr):
+    both = Both(backend, file_backend)
+    both.pool(cidr, gateway=host(cidr, 1), description='lab')
+    assert [both('allocate', cidr, name)[2]['address'] for name in ('a', 'b', 'c')] == [
+        host(cidr, 2), host(cidr, 3), host(cidr, 4)]
+    assert both('allocate', cidr, 'b')[0] is False
+    both('release', cidr, name='a')
+    assert both('peek', cidr, 2) == both('peek', cidr, 2)
+    assert both('allocate', cidr, 'd')[2]['address'] == host(cidr, 2)      # the lowest free again
+    both('allocate', cidr, 'e', address=host(cidr, 1))                     # the gateway: OutOfPoolError on both
+    both('allocate', cidr, 'e', address=host(cidr, 255))                   # broadcast
+    both('allocate', cidr, 'e', address='192.0.2.1')                       # outside the pool
+    both('allocate', cidr, 'e', address=host(cidr, 7) + '/25')             # a prefix length not the pool's
+    both('allocations', pool=cidr)
+    both('pools', cidr)
+
+
+def test_reserved_is_the_servers_own_objects(backend, file_backend, cidr, api):
+    """Documented difference: a pool on a server has no ``reserved``; the server's own IP addresses keep values
+    out of it, so the same addresses are skipped, and asking for one is a conflict rather than "reserved"."""
+    with pytest.raises(InvalidInputError, match='reserved'):
+        backend.ensure_pool({'name': cidr, 'cidr': cidr, 'reserved': [host(cidr, 2)]})
+    pool(backend, cidr, gateway=host(cidr, 1))
+    pool(file_backend, cidr, gateway=host(cidr, 1), reserved=[host(cidr, 2), host(cidr, 4) + '-' + host(cidr, 5)])
+    for number in (2, 4, 5):
+        api.make_ip(host(cidr, number) + '/24', description='kept out by hand')
+    both = Both(backend, file_backend)
+    assert [both('allocate', cidr, name)[2]['address'] for name in ('a', 'b', 'c')] == [
+        host(cidr, 3), host(cidr, 6), host(cidr, 7)]
+    both('peek', cidr, 3)
+    with pytest.raises(OutOfPoolError, match='reserved'):
+        file_backend.allocate(cidr, 'd', address=host(cidr, 4))
+    with pytest.raises(ConflictError, match='did not make'):
+        backend.allocate(cidr, 'd', address=host(cidr, 4))
+
+
+def test_same_gateway_changes_as_the_file_store(backend, file_backend, cidr):
+    both = Both(backend, file_backend)
+    both.pool(cidr)
+    both('allocate', cidr, 'web01')
+    both.pool(cidr, gateway=host(cidr, 1))             # held by web01: PoolInUseError on both
+    assert both.pool(cidr, gateway=host(cidr, 254))[0] is True
+    assert both('allocate', cidr, 'web02')[2]['gateway'] == host(cidr, 254)
+    assert both.pool(cidr, gateway=host(cidr, 253))[1]['gateway'] == host(cidr, 254)
+    assert both.pool(cidr)[0] is False                 # an unset gateway is left alone
+    assert both.pool(cidr, gateway='')[2]['gateway'] is None
+    assert both('allocate', cidr, 'web03', address=host(cidr, 253))[2]['address'] == host(cidr, 253)
+    both('allocations', pool=cidr)
+    both('pools', cidr)
+
+
+def test_same_update_semantics_as_the_file_store(backend, file_backend, server, cidr):
+    both = Both(backend, file_backend)
+    both.pool(cidr, description='lab')
+    assert both.pool(cidr)[0] is False                                      # unset options keep the pool's
+    assert both.pool(cidr, description='')[2]['description'] is None        # "" clears
+    both('allocate', cidr, 'web01', description='one', dns_name='web01.example.com')
+    assert both('allocate', cidr, 'web01')[0] is False                      # None keeps the stored fields
+    assert both('allocate', cidr, 'web01', description='two')[2]['dns_name'] == 'web01.example.com'
+    assert both('allocate', cidr, 'web01', dns_name='')[2]['dns_name'] is None
+    moved = both('allocate', cidr, 'web01', address=host(cidr, 40))       # a move keeps the description
+    assert moved[1]['address'] == host(cidr, 1) and moved[2] == dict(moved[1], address=host(cidr, 40),
+                                                                       cidr=host(cidr, 40) + '/24')
+    both('allocate', cidr, 'web01', address=host(cidr, 40), description='')
+    both('release', cidr, name='web01', address=host(cidr, 41))             # names another address: ConflictError
+    both('release', cidr, name='web01', address=host(cidr, 40))
+    both('release', cidr, name='web01')                                     # nothing left: unchanged on both
+    parent = '10.%d.0.0/16' % (222 if server.name == 'netbox' else 223)
+    both.pool(parent)
+    both('allocate_prefix', parent, 'berlin', prefix_length=24, description='office')
+    assert both('allocate_prefix', parent, 'berlin')[0] is False
+    both('allocate_prefix', parent, 'berlin', prefix_length=25)             # a length alone does not move it
+    assert both('allocate_prefix', parent, 'berlin', description='head office')[2]['description'] == 'head office'
+    moved = both('allocate_prefix', parent, 'berlin', prefix=parent.replace('0.0/16', '7.0/24'))
+    assert moved[2]['description'] == 'head office'
+    both('release_prefix', parent, name='berlin', prefix=parent.replace('0.0/16', '0.0/24'))   # ConflictError
+    both('prefixes', pool=parent)
+
+
+def test_same_best_fit_prefixes_as_the_file_store(backend, file_backend, server):
+    """Best fit on every backend: the smallest free block that holds the prefix, not the first one."""
+    parent = '10.%d.0.0/16' % (220 if server.name == 'netbox' else 221)
+    both = Both(backend, file_backend)
+    both.pool(parent)
+    for name, length in (('a', 24), ('b', 25), ('c', 25), ('d', 24)):
+        both('allocate_prefix', parent, name, prefix_length=length)
+    both('release_prefix', parent, name='a')       # frees 0.0/24 ...
+    both('release_prefix', parent, name='b')       # ... and 1.0/25, the smaller hole
+    assert [view['prefix'] for view in both('peek_prefix', parent, 25, 2)] == [
+        parent.replace('0.0/16', '1.0/25'), parent.replace('0.0/16', '0.0/25')]
+    assert both('allocate_prefix', parent, 'e', prefix_length=25)[2]['prefix'] == parent.replace('0.0/16', '1.0/25')
+    assert both('allocate_prefix', parent, 'f', prefix_length=24)[2]['prefix'] == parent.replace('0.0/16', '0.0/24')
+    both('allocate_prefix', parent, 'g', prefix=parent.replace('0.0/16', '2.128/25'))   # overlaps d: ConflictError
+    both('allocate_prefix', parent, 'g', prefix_length=8)                                 # outside the pool's lengths
+    both('prefixes', pool=parent)
+    tiny = '10.%d.0.0/30' % (224 if server.name == 'netbox' else 225)
+    both.pool(tiny)
+    both('allocate_prefix', tiny, 'x', prefix_length=31)
+    both('peek_prefix', tiny, 31, 2)                                           # room for one: exhausted on both
+    both('allocate_prefix', tiny, 'y', prefix_length=31)
+    both('allocate_prefix', tiny, 'z', prefix_length=31)                       # exhausted on both
+
+
+def test_same_conflicts_and_exhaustion_as_the_file_store(backend, file_backend, server):
+    small = '10.199.%d.0/29' % (11 if server.name == 'netbox' else 12)
+    both = Both(backend, file_backend)
+    both.pool(small)
+    both('allocate', small, 'web02', address=host(small, 2))
+    both('allocate', small, 'web03', address=host(small, 2))          # held by web02: ConflictError on both
+    for number in range(5):
+        both('allocate', small, 'host%d' % number)
+    both('peek', small, 2)                                            # one free, two asked for
+    both('allocate', small, 'host5')
+    both('allocate', small, 'one-too-many')                           # exhausted on both
+    both('allocate', small, 'one-too-many', check_mode=True)
+    both('peek', small)
+    both('pools', small)
+    both('remove_pool', small)                                        # still holds allocations: PoolInUseError
+
+
+def test_addresses_inside_child_prefixes(backend, file_backend, cidr):
+    """Documented difference: on a server a child prefix does not take its addresses out of the parent pool."""
+    both = Both(backend, file_backend)
+    both.pool(cidr)
+    both('allocate_prefix', cidr, 'sub', prefix_length=25)
+    assert backend.allocate(cidr, 'web01').after['address'] == host(cidr, 1)
+    assert file_backend.allocate(cidr, 'web01').after['address'] == host(cidr, 128)
+
+
+def test_same_ip_ranges_as_the_file_store(server, backend, file_backend, cidr):
+    if server.name != 'netbox':
+        pytest.skip('Nautobot has no IP ranges: "ranges" is refused there (test_ensure_and_remove_pool)')
+    first, second = host(cidr, 10) + '-' + host(cidr, 11), host(cidr, 100) + '-' + host(cidr, 101)
+    both = Both(backend, file_backend)
+    # In address order: NetBox lists its IP ranges so, where a file store keeps the order the task gave.
+    both.pool(cidr, ranges=[first, second])
+    both('peek', cidr, 3)
+    assert [both('allocate', cidr, name)[2]['address'] for name in ('a', 'b', 'c')] == [
+        host(cidr, 10), host(cidr, 11), host(cidr, 100)]
+    both('allocate', cidr, 'd', address=host(cidr, 50))                          # outside the ranges
+    both.pool(cidr, ranges=[first, host(cidr, 98) + '-' + host(cidr, 99)])        # would strand c: PoolInUseError
+    both('allocate', cidr, 'd')
+    both('allocate', cidr, 'e')                                                   # exhausted on both
+    both.pool(cidr, ranges=[first, host(cidr, 100) + '-' + host(cidr, 104)])
+    both('allocate', cidr, 'e')
+    both('pools', cidr)
