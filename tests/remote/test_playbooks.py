@@ -20,7 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ROOT / 'tests' / 'integration' / 'targets'
 
-REMOTE_TARGETS = ('module_ip_address', 'module_ip_pool', 'module_ip_prefix', 'bad_input', 'lookup_next_ip')
+REMOTE_TARGETS = ('module_ip_address', 'module_ip_pool', 'module_ip_prefix', 'bad_input', 'lookup_next_ip', 'check_mode_runs',
+                  'bulk_names')
 
 
 @pytest.mark.parametrize('target', REMOTE_TARGETS)

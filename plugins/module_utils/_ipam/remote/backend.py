@@ -88,6 +88,10 @@ class _PrefixTaken(Exception):
     """Another task made an overlapping prefix at the same time: plan again."""
 
 
+class _PoolFilled(Exception):
+    """The server refused a bulk POST as more than it has free: another task took addresses since the read."""
+
+
 class RemoteBackend(Backend):
     """The backend interface over a NetBox-like REST API; ``dialect_class`` speaks the server's dialect."""
 
@@ -431,7 +435,23 @@ class RemoteBackend(Backend):
         for request, change in self._in_planning_order([item for item in made if item not in new]):
             after = self._write_item(request, space, change)
             outcomes[request.name] = Outcome(True, outcomes[request.name].before, record_view(space.settings, after))
-        for request, after in self._allocate_next_many(space, new):
+        for _attempt in range(RACE_ATTEMPTS):
+            try:
+                allocated = self._allocate_next_many(space, new)
+                break
+            except _PoolFilled:
+                # Another task took addresses since the read: plan the new names again on what the server holds now;
+                # the engine names the first name left without one when they no longer fit.
+                state = self._state(ADDRESS, writing=True)
+                self._preload(pool, ADDRESS)
+                space = state.space(pool)
+                changes = plan_addresses(space, requests)
+                new = [(request, change) for request, change in zip(requests, changes)
+                       if change.changed and change.before is None and not request.placed]
+        else:
+            raise BackendError('%s kept making addresses of pool %s for other tasks while this one allocated %d names (%d '
+                               'attempts): rerun the task' % (self.product, pool, len(new), RACE_ATTEMPTS))
+        for request, after in allocated:
             outcomes[request.name] = Outcome(True, {}, record_view(space.settings, after))
         return BulkOutcome(outcomes)
 
@@ -487,10 +507,12 @@ class RemoteBackend(Backend):
         """The new names of a list, from the server's atomic bulk step: one POST of every body to available-ips (per IP
         range on NetBox, as the engine planned them), the server making them lowest first in the order given.  What
         the server cannot serve that way (it offered an address the rules keep free, or lost a race) is asked again
-        name by name.  Yields ``(request, Record)``."""
+        name by name.  All or nothing: when the server refuses a list (fewer free than asked: another task took some
+        since the read) or a name cannot be served, what this call made is deleted and _PoolFilled (or the name's
+        error) is raised.  Returns ``[(request, Record)]``."""
         server, pool = self.server, space.pool
         if not new:
-            return
+            return []
         paths = pool.available_ips_paths()
         groups = {}
         for request, change in new:
@@ -499,27 +521,41 @@ class RemoteBackend(Backend):
                 if address_value(obj['start_address']) <= change.after.first <= address_value(obj['end_address']):
                     break
             groups.setdefault(paths[index] if pool.range_objs else paths[0], []).append((request, change))
-        for path, items in groups.items():
-            bodies = [server.new_body(ADDRESS, request.name, change.after.description, change.after.dns_name)
-                      for request, change in items]
-            made = server.create_next(path, bodies, lambda: None, 'the addresses of %d names' % len(bodies), IPS,
-                                      'the next %d addresses of pool %s' % (len(bodies), pool.cidr)) or []
+        allocated, made_here = [], []
+        try:
+            for path, items in groups.items():
+                bodies = [server.new_body(ADDRESS, request.name, change.after.description, change.after.dns_name)
+                          for request, change in items]
+                made = server.create_next(path, bodies, lambda: None, 'the addresses of %d names' % len(bodies), IPS,
+                                          'the next %d addresses of pool %s' % (len(bodies), pool.cidr)) or []
+                made_here.extend(made)
+                if not made:
+                    # Both servers refuse a list they cannot serve whole (NetBox 409, Nautobot 204) and make none of it.
+                    raise _PoolFilled()
+                space.forget_names(ADDRESS)
+                space.preload_names(ADDRESS)
+                by_value = {address_value(obj['address']): obj for obj in made}
+                for request, change in items:
+                    held = space.object_of(ADDRESS, request.name)
+                    value = address_value(held[0]['address']) if held is not None else None
+                    if held is not None and value in by_value and pool.settings.allowed_for_address(value) is None:
+                        allocated.append((request, held[1]))
+                        continue
+                    if held is not None and value in by_value:
+                        self._set_aside(held[0], pool.settings.allowed_for_address(value))
+                        made_here.remove(by_value[value])   # a reserved placeholder now, kept so it is not offered again
+                    try:
+                        obj = self._allocate_one_next(space, request, change)
+                    except IpamError as exc:
+                        raise for_item(request, exc) from None
+                    made_here.append(obj)
+                    allocated.append((request, server.record(ADDRESS, obj, request.name, ours=True)))
+        except (_PoolFilled, IpamError):
+            for obj in made_here:
+                server.delete(ADDRESS, obj)
             space.forget_names(ADDRESS)
-            space.preload_names(ADDRESS)
-            by_value = {address_value(obj['address']): obj for obj in made}
-            for request, change in items:
-                held = space.object_of(ADDRESS, request.name)
-                value = address_value(held[0]['address']) if held is not None else None
-                if held is not None and value in by_value and pool.settings.allowed_for_address(value) is None:
-                    yield request, held[1]
-                    continue
-                if held is not None and value in by_value:
-                    self._set_aside(held[0], pool.settings.allowed_for_address(value))
-                try:
-                    yield request, self.server.record(ADDRESS, self._allocate_one_next(space, request, change), request.name,
-                                                      ours=True)
-                except IpamError as exc:
-                    raise for_item(request, exc) from None
+            raise
+        return allocated
 
     def _allocate_one_next(self, space, request, change):
         fields = change.after
