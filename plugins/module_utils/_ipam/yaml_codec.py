@@ -150,6 +150,9 @@ _LINE = re.compile(r'( *)(?:%s:(?: (.*))?|(.*))\Z' % _TOKEN)
 
 
 def _value(token):
+    if token[-1:] in (' ', '\t'):
+        # dump never writes it, and PyYAML refuses a tab after a quoted scalar where json.loads takes it
+        raise _NotCanonical(token)
     if token.startswith('"'):
         if _NOT_ORDINARY.search(token) is not None:
             raise _NotCanonical(token)

@@ -156,6 +156,17 @@ def test_the_fast_reader_gives_odd_characters_to_pyyaml(text):
     assert agree(codec_load_or_error(text, yaml.CSafeLoader), model_load(text))
 
 
+@pytest.mark.parametrize('text', [
+    'version: 1\npools:\n  lab:\n    description: "00000"\t\n',
+    'version: 1\npools:\n  lab:\n    min_prefix_length: 24 \n',
+], ids=['tab after quotes', 'space after a number'])
+def test_the_fast_reader_gives_trailing_white_space_to_pyyaml(text):
+    """PyYAML's Python scanner refuses a tab after a quoted scalar, where json.loads (and libyaml) take it."""
+    with pytest.raises(yaml_codec._NotCanonical):
+        yaml_codec._read_canonical(text)
+    assert agree(codec_load_or_error(text, yaml.SafeLoader), model_load(text))
+
+
 insertions = st.lists(st.tuples(st.integers(0, 10 ** 6), st.sampled_from(ODD_CHARACTERS + EDITS)), min_size=1, max_size=3)
 
 
