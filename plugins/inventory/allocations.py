@@ -94,17 +94,13 @@ cache_connection: /var/cache/ansible/inventory
 cache_timeout: 3600
 '''
 
-import os
 import re
 
-from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.plugins.inventory import Cacheable, Constructable
 from ansible.utils.unsafe_proxy import AnsibleUnsafeText, wrap_var
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.options import plugin_backend_options
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.plugin_utils._core_internals import inventory_data
+from ansible_collections.ipam.allocator.plugins.plugin_utils._inventory import IpamInventory
 
 SOURCE_SUFFIXES = ('ipam.yml', 'ipam.yaml')
 GROUP_PREFIX = 'ipam_'
@@ -153,7 +149,7 @@ def _order(record):
     return (str(record.get('name') or ''), str(record.get('pool') or ''), str(record.get('address') or ''))
 
 
-class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+class InventoryModule(IpamInventory, Constructable, Cacheable):
 
     NAME = 'ipam.allocator.allocations'
 
@@ -186,25 +182,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # -- the one read of the backend ------------------------------------------------
 
     def _read_backend(self, path):
-        options = plugin_backend_options(self)
-        store = options.get('store')
-        if (options.get('backend') or 'file') == 'file' and store and not os.path.exists(os.path.expanduser(store)):
-            raise AnsibleParserError('Inventory source %s: store %s does not exist. Check the "store" option '
-                                     '(or IPAM_ALLOCATOR_STORE, or [ipam_allocator] store in ansible.cfg); a store is '
-                                     'created by ipam.allocator.ip_pool.' % (path, store))
-        try:
-            with load_backend(options) as backend:
-                records = backend.allocations()
-                warnings = list(backend.warnings)
-        except IpamError as exc:
-            raise AnsibleParserError('Inventory source %s: cannot read the %s backend: %s'
-                                     % (path, options.get('backend') or 'file', exc)) from exc
-        for warning in warnings:
-            # For example a hand-edited store with two names on one address: both become hosts, with
-            # one ansible_host, and the user must hear of it.
-            self.display.warning('ipam.allocator.allocations: %s' % warning)
-        # Plain dicts of plain values: what the cache stores and what the next parse reads back.
-        return [dict(record) for record in records]
+        with self.opened_backend(path) as backend:
+            # Plain dicts of plain values: what the cache stores and what the next parse reads back.
+            return [dict(record) for record in backend.allocations()]
 
     # -- hosts, groups, variables ------------------------------------------------------
 

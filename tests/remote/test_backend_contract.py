@@ -104,7 +104,7 @@ def test_description_and_dns_name_are_updated_in_place(backend, cidr, api):
     assert len(objects) == 1 and objects[0]['description'] == 'web01 | two'
 
 
-def test_check_mode_predicts_exactly_and_sends_gets_only(backend, cidr, spy):
+def test_check_mode_predicts_exactly_and_sends_gets_only(backend, server, cidr, spy):
     pool(backend, cidr)
     backend.allocate(cidr, 'web01')
     del spy[:]
@@ -119,7 +119,7 @@ def test_check_mode_predicts_exactly_and_sends_gets_only(backend, cidr, spy):
     # This backend's reads see its own predictions, as a later check-mode task's would ...
     assert backend.pools('10.250.0.0/24')[0]['cidr'] == '10.250.0.0/24' and backend.pools(cidr) == []
     # ... and the server is as it was.
-    fresh = load_backend(backend.options)
+    fresh = load_backend(server.options)      # backend.options keeps no token
     assert fresh.pools('10.250.0.0/24') == [] and len(fresh.allocations(pool=cidr)) == 1
     real = fresh.allocate(cidr, 'web02')
     assert predicted.changed and predicted.after == real.after
@@ -281,7 +281,7 @@ def test_ensure_and_remove_pool(backend, server, cidr, api):
     # The gateway is a setting like any other: it moves (its object is made anew) and is cleared with "".
     moved = backend.ensure_pool({'name': cidr, 'cidr': cidr, 'gateway': host(cidr, 253)})
     assert moved.changed and moved.before['gateway'] == host(cidr, 254) and moved.after['gateway'] == host(cidr, 253)
-    assert load_backend(backend.options).pools(cidr)[0]['gateway'] == host(cidr, 253)
+    assert load_backend(server.options).pools(cidr)[0]['gateway'] == host(cidr, 253)
     assert not api.list('api/ipam/ip-addresses/', address=host(cidr, 254))
     assert backend.ensure_pool({'name': cidr, 'cidr': cidr, 'gateway': ''}).after['gateway'] is None
     assert backend.allocate(cidr, 'web01').after['gateway'] is None
@@ -370,7 +370,7 @@ def test_netbox_ranges_of_a_nested_pool_are_not_its_parents(server, backend):
 def test_prefix_allocation(backend, server, api):
     parent = '10.%d.0.0/16' % (210 if server.name == 'netbox' else 211)
     pool(backend, parent)
-    with load_backend(backend.options) as checking:     # a check run of its own: its predictions stay its own
+    with load_backend(server.options) as checking:     # a check run of its own: its predictions stay its own
         predicted = checking.allocate_prefix(parent, 'berlin', prefix_length=24, check_mode=True)
     assert api.list('api/ipam/prefixes/', within=parent) == []
     berlin = backend.allocate_prefix(parent, 'berlin', prefix_length=24, description='office')

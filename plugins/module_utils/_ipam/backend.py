@@ -22,7 +22,7 @@ import math
 from .bulk import planning_order
 from .errors import BackendError, InvalidInputError, IpamError
 # Part of the interface: every option a backend may read (declared with its type and default in options.py).
-from .options import BACKEND_OPTIONS  # noqa: F401  pylint: disable=unused-import
+from .options import BACKEND_OPTIONS, SECRET_OPTIONS  # noqa: F401  pylint: disable=unused-import
 
 
 def seconds_option(options, key, default, zero_allowed=True):
@@ -84,7 +84,10 @@ class Backend(abc.ABC):
     name = None
 
     def __init__(self, options):
-        self.options = options
+        #: The options it was opened with, but the token: a backend object can end up printed (a debugger, a
+        #: traceback's locals, a test's failure report), so a backend that needs the token takes it from the
+        #: ``options`` argument into its connection (the remote backends' HTTP session) and nowhere else.
+        self.options = {key: value for key, value in options.items() if key not in SECRET_OPTIONS}
         #: Check mode only: the changes that earlier check-mode tasks and lookups of this run predicted,
         #: as recorded in ``predicted`` (JSON-able dicts, each naming the store or server it is about).
         #: A backend applies them in memory before it answers, reads included, so that a chain of
