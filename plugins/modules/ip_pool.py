@@ -43,6 +43,7 @@ options:
     description:
       - Allocate only from these ranges (V(10.0.0.10-10.0.0.99), a single address, or a CIDR inside O(cidr)).
       - Ranges may touch but not overlap. Without ranges the whole prefix is used.
+      - The ranges are a set, kept and returned in address order; the same ranges in another order are no change.
       - With O(backend=netbox) the ranges are NetBox IP range objects inside the prefix, made and updated by this
         module; left unset, the prefix's ranges are left as they are. O(backend=nautobot) has no IP ranges.
     type: list

@@ -178,7 +178,7 @@ class PoolSettings:
         if default is not None and not low_bound <= default <= high_bound:
             raise InvalidInputError('default_prefix_length %d is not between min_prefix_length %d and max_prefix_length %d'
                                     % (default, low_bound, high_bound))
-        return cls(name, network, parsed_ranges, parsed_reserved, gateway_value, _text(description, 'description'),
+        return cls(name, network, ordered, parsed_reserved, gateway_value, _text(description, 'description'),
                    parent=_text(parent, 'parent'), **lengths)
 
     @classmethod

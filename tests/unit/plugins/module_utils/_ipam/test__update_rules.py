@@ -50,6 +50,14 @@ def test_clearing_a_pool_option_is_explicit(backend):
     assert not backend.ensure_pool({'name': 'p4', 'cidr': '10.4.0.0/24', 'gateway': ''}).changed
 
 
+def test_ranges_are_a_set_kept_in_address_order(backend):
+    """As a server lists its IP ranges: the same ranges in another order are no change."""
+    made = backend.ensure_pool({'name': 'p5', 'cidr': '10.5.0.0/24', 'ranges': ['10.5.0.100-10.5.0.199', '10.5.0.10-10.5.0.19']})
+    assert made.after['ranges'] == ['10.5.0.10-10.5.0.19', '10.5.0.100-10.5.0.199']
+    again = backend.ensure_pool({'name': 'p5', 'cidr': '10.5.0.0/24', 'ranges': ['10.5.0.10-10.5.0.19', '10.5.0.100-10.5.0.199']})
+    assert not again.changed
+
+
 def test_prefix_length_options_take_integers_or_their_text(backend):
     view = backend.ensure_pool({'name': 's', 'cidr': '10.8.0.0/16', 'default_prefix_length': '24'}).after
     assert view['default_prefix_length'] == 24
