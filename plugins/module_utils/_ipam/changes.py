@@ -86,11 +86,24 @@ def replay(state, docs, kinds=None):
     """
     for doc in docs:
         if kinds is not None and 'kind' in doc and doc['kind'] not in kinds:
+            if doc['kind'] == PREFIX:
+                _note_prefix(state, doc)
             continue
         try:
             _replay_one(state, doc)
         except (IpamError, KeyError, TypeError, ValueError):
             continue
+
+
+def _note_prefix(state, doc):
+    """A prefix change the state does not replay still tells it of a pool to come (on a server, a prefix is one)."""
+    try:
+        after = None
+        if doc['after'] is not None:
+            after = Record.from_doc(PREFIX, doc['after'], state.space(doc['pool']).settings.network)
+        state.note_prefix(doc['pool'], doc['name'], after)
+    except (IpamError, KeyError, TypeError, ValueError):
+        pass    # a change that no longer fits, as in _replay_one
 
 
 def _replay_one(state, doc):

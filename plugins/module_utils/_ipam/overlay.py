@@ -144,6 +144,7 @@ class PredictedState(StoreState):
         self._base = base
         self._spaces = {}
         self._dropped = set()
+        self._unheld_prefixes = {}   # (pool, name) -> Record or None: predicted child prefixes this view does not hold
 
     def pool_names(self):
         names = set(self._base.pool_names()) - self._dropped
@@ -176,7 +177,21 @@ class PredictedState(StoreState):
                 settings = settings_of(space.settings, record)
                 if settings.name == name:
                     return PredictedSpace(self._base.unmade_space(settings), settings)
+        for (pool, _name), record in list(self._unheld_prefixes.items()):
+            if record is None:
+                continue
+            try:
+                settings = settings_of(self.space(pool).settings, record)
+            except PoolNotFoundError:
+                continue
+            if settings.name == name:
+                return PredictedSpace(self._base.unmade_space(settings), settings)
         return None
+
+    def note_prefix(self, pool, name, record):
+        """A child prefix predicted in ``pool`` (None: released) that this view does not hold, as an address view
+        on a server holds no prefixes: it is still a pool a later task may use."""
+        self._unheld_prefixes[(pool, name)] = record
 
     def missing_pool(self, name):
         return self._base.missing_pool(name)

@@ -169,6 +169,9 @@ class StoreState(abc.ABC):
         are its own; a server answers with the objects already inside that CIDR."""
         return None
 
+    def note_prefix(self, pool, name, record):
+        """A predicted child prefix this state does not hold (only check mode's overlay keeps such notes)."""
+
     def has_pool(self, name):
         try:
             self.space(name)
