@@ -39,7 +39,7 @@ from common import BIN, COLLECTIONS, REPO, collection_importable, median_time
 collection_importable()
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend  # noqa: E402
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.bulk import AddressRequest, requests_from_items  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.bulk import AddressRequest, requests_from_items  # noqa: E402
 
 NAMES = 10000
 FORMATS = ('yml', 'json', 'sqlite')

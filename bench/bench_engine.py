@@ -21,9 +21,9 @@ from common import collection_importable
 
 collection_importable()
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.engine import apply, plan_address  # noqa: E402
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.model import ADDRESS, PREFIX, PoolSettings  # noqa: E402
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.state import MemoryPoolSpace  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.engine import apply, plan_address  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.model import ADDRESS, PREFIX, PoolSettings  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.state import MemoryPoolSpace  # noqa: E402
 
 OPERATIONS = 2000
 

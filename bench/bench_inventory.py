@@ -52,7 +52,7 @@ def build_store(path, hosts):
     store 10,000 times).
     """
     from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.engine import apply, plan_address
+    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.engine import apply, plan_address
 
     with load_backend({'backend': 'file', 'store': path}) as backend:
         for name, cidr, gateway in POOLS:

@@ -44,7 +44,7 @@ def build_store(path, records):
         # One transaction through the store's own API: records and the occupied index.
         with backend.store.writing() as transaction:
             space = transaction.state.space('big')
-            from ansible_collections.ipam.allocator.plugins.module_utils._ipam.engine import apply, plan_address
+            from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.engine import apply, plan_address
             for entry in data['pools']['big']['addresses']:
                 apply(space, plan_address(space, entry['name'], address=entry['address']))
             transaction.commit()
@@ -54,7 +54,7 @@ def build_store(path, records):
 
 
 def _state_of(backend, data):
-    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.state import DocumentState
+    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.state import DocumentState
     return DocumentState(data, backend.store.path)
 
 

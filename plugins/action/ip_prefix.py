@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.argspec import IP_PREFIX
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run_ip_prefix
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.runners import run_ip_prefix
 from ansible_collections.ipam.allocator.plugins.plugin_utils._action import IpamAction
 
 

@@ -115,7 +115,7 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.bulk import AddressRequest, requests_from_items
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.bulk import AddressRequest, requests_from_items
 from ansible_collections.ipam.allocator.plugins.plugin_utils._lookup import IpamLookup
 
 

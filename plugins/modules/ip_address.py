@@ -316,7 +316,7 @@ diff:
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.argspec import IP_ADDRESS
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.module import run_module
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run_ip_address
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.runners import run_ip_address
 
 
 def main():

@@ -197,7 +197,7 @@ pools:
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.argspec import IP_ADDRESS_INFO
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.module import run_module
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run_ip_address_info
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.runners import run_ip_address_info
 
 
 def main():

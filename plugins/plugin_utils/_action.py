@@ -24,9 +24,9 @@ from ansible.module_utils.common.validation import check_type_list
 from ansible.plugins.action import ActionBase
 
 # pylint: disable-next=unused-import
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_file, store_document, store_sqlite  # noqa: F401
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore import backend_file, store_document, store_sqlite  # noqa: F401
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import IpamError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.runners import run
 from ansible_collections.ipam.allocator.plugins.plugin_utils._predictions import predictions
 
 
@@ -35,7 +35,7 @@ LARGE_LISTS = ('names',)
 
 
 class IpamAction(ActionBase):
-    """Subclasses set ``SPEC`` (argspec.py) and ``RUNNER`` (tasks.py)."""
+    """Subclasses set ``SPEC`` (argspec.py) and ``RUNNER`` (runners.py)."""
 
     TRANSFERS_FILES = False
     SPEC = None

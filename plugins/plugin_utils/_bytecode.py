@@ -24,8 +24,10 @@ from ansible_collections.ipam.allocator.plugins.plugin_utils import _core_intern
 _IPAM = 'ansible_collections.ipam.allocator.plugins.module_utils._ipam'
 
 # What the file backend needs, dependencies first (sqlite3 and HTTP stay out until chosen).
-FILE_BACKEND_MODULES = ('errors', 'options', 'addresses', 'intervals', 'model', 'state', 'engine', 'locking', 'json_codec', 'yaml_codec',
-                        'store_document', 'backend', 'backend_file', 'registry')
+FILE_BACKEND_MODULES = ('core.errors', 'options', 'core.addresses', 'core.intervals', 'core.model', 'core.state',
+                        'core.plans', 'core.address_rules', 'core.prefix_rules', 'core.pool_rules', 'core.engine',
+                        'core.changes', 'core.overlay', 'core.bulk', 'filestore.locking', 'filestore.json_codec',
+                        'filestore.yaml_codec', 'filestore.store_document', 'backend', 'filestore.backend_file', 'registry')
 
 
 def import_compiled(names=FILE_BACKEND_MODULES, package=_IPAM):

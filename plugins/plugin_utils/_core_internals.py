@@ -123,14 +123,16 @@ def _source_spec(package_module, fullname, name):
 def import_compiled(names, package):
     """Import ``package``'s modules ``names`` (in that order), each compiled once and kept in ``__pycache__``.
 
+    A name may be dotted (``core.engine``): its subpackage is imported first, as any package is.
     A module that Python's source loader cannot take from the package's directory is imported
     through ansible-core's collection loader instead (the public path).
     """
-    package_module = importlib.import_module(package)
-    for name in names:
-        fullname = '%s.%s' % (package, name)
+    for dotted in names:
+        fullname = '%s.%s' % (package, dotted)
         if fullname in sys.modules:
             continue
+        parent, _dot, name = fullname.rpartition('.')
+        package_module = importlib.import_module(parent)
         try:
             spec = _source_spec(package_module, fullname, name)
         except (ImportError, OSError, TypeError, ValueError):    # a package path of a shape Python's loader does not take

@@ -20,7 +20,7 @@ import os
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import IpamError
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.options import plugin_backend_options
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 

@@ -34,7 +34,7 @@ from ansible_collections.ipam.allocator.plugins.plugin_utils._core_internals imp
 import_compiled()
 
 # pylint: disable=wrong-import-position
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError  # noqa: E402
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import IpamError  # noqa: E402
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.options import plugin_backend_options  # noqa: E402
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend  # noqa: E402
 from ansible_collections.ipam.allocator.plugins.plugin_utils._predictions import predictions  # noqa: E402

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.remote.objects import TAG
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import (
     ConflictError,
     InvalidInputError,
     IpamError,
@@ -586,8 +586,8 @@ def test_same_update_semantics_as_the_file_store(backend, file_backend, server, 
     assert both('allocate', cidr, 'web01', description='two')[2]['dns_name'] == 'web01.example.com'
     assert both('allocate', cidr, 'web01', dns_name='')[2]['dns_name'] is None
     moved = both('allocate', cidr, 'web01', address=host(cidr, 40))       # a move keeps the description
-    assert moved[1]['address'] == host(cidr, 1) and moved[2] == dict(moved[1], address=host(cidr, 40),
-                                                                       cidr=host(cidr, 40) + '/24')
+    assert moved[1]['address'] == host(cidr, 1)
+    assert moved[2] == dict(moved[1], address=host(cidr, 40), cidr=host(cidr, 40) + '/24')
     both('allocate', cidr, 'web01', address=host(cidr, 40), description='')
     both('release', cidr, name='web01', address=host(cidr, 41))             # names another address: ConflictError
     both('release', cidr, name='web01', address=host(cidr, 40))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.bulk import AddressRequest
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import PoolExhaustedError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.bulk import AddressRequest
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import PoolExhaustedError
 
 
 def small_pool(server, number):
@@ -60,7 +60,8 @@ def test_more_names_than_free_addresses_allocates_none(backend, server, api):
     assert len(ours(api, cidr)) == 2
     # One fewer fits: every new name gets the lowest free address, in the order given.
     outcome = backend.bulk_allocate(cidr, requests(names[:5]))
-    assert [outcome.outcomes[name].after['address'] for name in names[1:5]] == ['10.198.%s.%d' % (cidr.split('.')[2], number)
+    third = cidr.split('.')[2]
+    assert [outcome.outcomes[name].after['address'] for name in names[1:5]] == ['10.198.%s.%d' % (third, number)
                                                                              for number in range(3, 7)]
 
 

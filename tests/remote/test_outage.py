@@ -11,7 +11,7 @@ import threading
 import time
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import IpamError
 
 NAMES = ['host%02d' % number for number in range(20)]
 

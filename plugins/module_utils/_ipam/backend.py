@@ -19,8 +19,8 @@ from __future__ import annotations
 import abc
 import math
 
-from .bulk import planning_order
-from .errors import BackendError, InvalidInputError, IpamError
+from .core.bulk import planning_order
+from .core.errors import BackendError, InvalidInputError, IpamError
 # Part of the interface: every option a backend may read (declared with its type and default in options.py).
 from .options import BACKEND_OPTIONS, SECRET_OPTIONS  # noqa: F401  pylint: disable=unused-import
 

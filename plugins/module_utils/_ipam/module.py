@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 
-from .errors import IpamError
-from .tasks import run
+from .core.errors import IpamError
+from .runners import run
 
 
 def run_module(spec, runner):

@@ -16,7 +16,7 @@ other way round.
 from __future__ import annotations
 
 from .backend import Backend
-from .errors import BackendError
+from .core.errors import BackendError
 from .options import BACKEND_OPTIONS
 
 ENTRY_POINT_GROUP = 'ipam_allocator.backends'
@@ -28,7 +28,7 @@ BUILTIN_BACKENDS = ('file', 'netbox', 'nautobot')
 def _builtin(name):
     # Literal imports, so AnsiballZ packs them when a module runs on a host.
     if name == 'file':
-        from .backend_file import FileBackend
+        from .filestore.backend_file import FileBackend
         return FileBackend
     if name == 'netbox':
         from .remote.backend import NetboxBackend

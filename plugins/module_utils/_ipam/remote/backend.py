@@ -28,8 +28,8 @@ from __future__ import annotations
 import os
 
 from ..backend import Backend, Outcome, seconds_option
-from ..changes import StoreChange, prediction, predictions_about, replay
-from ..engine import (
+from ..core.changes import StoreChange, prediction, predictions_about, replay
+from ..core.engine import (
     matching_records,
     parent_prefix_allocated,
     peek_addresses,
@@ -43,12 +43,12 @@ from ..engine import (
     pool_request,
     with_fields,
 )
-from ..addresses import format_block
-from ..errors import BackendError, ConflictError, InvalidInputError, PoolInUseError, PoolNotFoundError
+from ..core.addresses import format_block
+from ..core.errors import BackendError, ConflictError, InvalidInputError, PoolInUseError, PoolNotFoundError
 from .http import HttpClient
-from ..model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
+from ..core.model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
 from ..options import DEFAULT_TIMEOUT
-from ..overlay import PredictedState
+from ..core.overlay import PredictedState
 from .redact import normalized_token, scrubbed
 from .dialects import NautobotDialect, NetboxDialect
 from .names import NameCodec

@@ -17,11 +17,11 @@ whole.
 from __future__ import annotations
 
 from ..backend import BulkOutcome, Outcome
-from ..bulk import for_item, planning_order
-from ..changes import StoreChange
-from ..engine import plan_address_releases, plan_addresses, plan_prefixes
-from ..errors import BackendError, IpamError
-from ..model import ADDRESS, PREFIX, record_view
+from ..core.bulk import for_item, planning_order
+from ..core.changes import StoreChange
+from ..core.engine import plan_address_releases, plan_addresses, plan_prefixes
+from ..core.errors import BackendError, IpamError
+from ..core.model import ADDRESS, PREFIX, record_view
 from .objects import IPS
 from .server import RACE_ATTEMPTS, address_value
 
@@ -31,7 +31,7 @@ class _PoolFilled(Exception):
 
 
 def _in_planning_order(items):
-    order = {request.position: index for index, request in enumerate(planning_order([request for request, _ in items]))}
+    order = {request.position: index for index, request in enumerate(planning_order([item[0] for item in items]))}
     return sorted(items, key=lambda item: order[item[0].position])
 
 
@@ -69,7 +69,7 @@ class RemoteBulk:
             return BulkOutcome(outcomes)
         if check_mode:
             self.backend.predict(state, [StoreChange(space.settings.name, change.before, change.after)
-                                  for request, change in _in_planning_order(made)])
+                                         for _request, change in _in_planning_order(made)])
             return BulkOutcome(outcomes)
         new = [(request, change) for request, change in made if change.before is None and not request.placed]
         for request, change in _in_planning_order([item for item in made if item not in new]):

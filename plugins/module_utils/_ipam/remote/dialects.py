@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..addresses import parse_network
-from ..errors import InvalidInputError
+from ..core.addresses import parse_network
+from ..core.errors import InvalidInputError
 from .http import HttpError
 from .objects import PREFIXES, VRFS, problem
 

@@ -30,7 +30,7 @@ import time
 import warnings
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import BackendError
+from ..core.errors import BackendError
 from .redact import Redactor
 
 try:

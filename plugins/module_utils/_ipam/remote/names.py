@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from ..errors import InvalidInputError
-from ..model import PREFIX, valid_name
+from ..core.errors import InvalidInputError
+from ..core.model import PREFIX, valid_name
 
 SEPARATOR = ' | '
 KEY_FIELD = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')

@@ -14,8 +14,8 @@ broken server) is an error that names the request, never a ``KeyError`` later.
 
 from __future__ import annotations
 
-from ..addresses import BITS, parse_address, parse_network
-from ..errors import InvalidInputError
+from ..core.addresses import BITS, parse_address, parse_network
+from ..core.errors import InvalidInputError
 
 #: every object this collection makes carries this tag
 TAG = 'ipam-allocator'

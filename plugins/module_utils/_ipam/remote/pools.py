@@ -11,10 +11,10 @@ and, on NetBox, its ranges (IP range objects this collection made in it); read o
 
 from __future__ import annotations
 
-from ..addresses import format_address, format_block, parse_address, parse_network
-from ..errors import BackendError, ConflictError, InvalidInputError, PoolInUseError
+from ..core.addresses import format_address, format_block, parse_address, parse_network
+from ..core.errors import BackendError, ConflictError, InvalidInputError, PoolInUseError
 from .http import HttpError
-from ..model import ADDRESS, PoolSettings
+from ..core.model import ADDRESS, PoolSettings
 from .objects import IPS, PREFIXES, RANGES, TAG, single
 from .names import clean
 from .server import RANGE, address_value

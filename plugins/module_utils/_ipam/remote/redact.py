@@ -21,7 +21,7 @@ import json
 import re
 from urllib.parse import quote, quote_plus
 
-from ..errors import BackendError, IpamError
+from ..core.errors import BackendError, IpamError
 
 MASK = '********'
 #: The first or the last this many characters (or more) of a secret are masked wherever they appear: what is left

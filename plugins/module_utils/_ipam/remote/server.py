@@ -24,10 +24,10 @@ lost, so three rules keep one object per name:
 
 from __future__ import annotations
 
-from ..addresses import format_address, parse_address, parse_network
-from ..errors import BackendError
+from ..core.addresses import format_address, parse_address, parse_network
+from ..core.errors import BackendError
 from .http import HttpError
-from ..model import ADDRESS, PREFIX, Record
+from ..core.model import ADDRESS, PREFIX, Record
 from .objects import IPS, PREFIXES, RANGES, TAG, TAGS, problem, single
 from .names import clean
 

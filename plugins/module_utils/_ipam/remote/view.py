@@ -20,12 +20,12 @@ or both for a pool's own changes.
 
 from __future__ import annotations
 
-from ..addresses import parse_network
-from ..errors import PoolNotFoundError
-from ..intervals import IntervalSet
-from ..model import ADDRESS, PREFIX, PoolSettings, record_view
+from ..core.addresses import parse_network
+from ..core.errors import PoolNotFoundError
+from ..core.intervals import IntervalSet
+from ..core.model import ADDRESS, PREFIX, PoolSettings, record_view
 from .objects import IPS, PREFIXES, TAG
-from ..state import PoolSpace, StoreState
+from ..core.state import PoolSpace, StoreState
 from .names import clean
 from .pools import RemotePool
 from .server import address_value

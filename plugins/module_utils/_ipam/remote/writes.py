@@ -14,10 +14,10 @@ guarding it; an update is a PATCH, a release a DELETE of the object this collect
 
 from __future__ import annotations
 
-from ..addresses import parse_address
-from ..engine import exhausted_error
-from ..errors import BackendError, ConflictError, PoolInUseError
-from ..model import ADDRESS, PREFIX, record_view
+from ..core.addresses import parse_address
+from ..core.engine import exhausted_error
+from ..core.errors import BackendError, ConflictError, PoolInUseError
+from ..core.model import ADDRESS, PREFIX, record_view
 from .http import HttpError
 from .objects import IPS, PREFIXES
 from .server import PATHS, address_value

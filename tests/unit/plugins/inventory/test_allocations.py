@@ -23,7 +23,7 @@ from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend_file import FileBackend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore.backend_file import FileBackend
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 FORMATS = ('yml', 'json', 'sqlite')

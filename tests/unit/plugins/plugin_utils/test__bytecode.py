@@ -62,7 +62,7 @@ def test_the_file_backend_loaded_this_way_is_the_one_load_backend_returns():
         sys.path.insert(0, %r)
         from ansible_collections.ipam.allocator.plugins.plugin_utils._bytecode import FILE_BACKEND_MODULES, import_compiled
         import_compiled()
-        from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_file
+        from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore import backend_file
         from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
         assert type(load_backend({'store': '/tmp/s.yml'})) is backend_file.FileBackend
         prefix = 'ansible_collections.ipam.allocator.plugins.module_utils._ipam.'

@@ -15,7 +15,7 @@ import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.remote import http, server as remote_writes
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import (
     BackendError,
     ConflictError,
     InvalidInputError,

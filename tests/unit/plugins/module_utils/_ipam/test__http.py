@@ -17,7 +17,7 @@ import time
 import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.remote import http
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import BackendError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import BackendError
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.remote.http import HttpClient, HttpError
 from ansible_collections.ipam.allocator.tests.unit.plugins.module_utils._ipam._stub_server import Reply, StubServer
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible.module_utils.common.parameters import env_fallback
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import backend_file, store_document
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore import backend_file, store_document
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.argspec import BACKEND_ARGSPEC, IP_ADDRESS
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.options import (
     BACKEND_OPTIONS,
@@ -38,7 +38,7 @@ def test_the_backends_take_their_defaults_from_the_declaration():
     assert (declared['timeout'], declared['lock_timeout']) == (DEFAULT_TIMEOUT, DEFAULT_LOCK_TIMEOUT) == (30, 60)
     assert remote_backend.DEFAULT_TIMEOUT is DEFAULT_TIMEOUT
     assert backend_file.DEFAULT_LOCK_TIMEOUT is DEFAULT_LOCK_TIMEOUT
-    assert store_document.Store.__init__.__defaults__ == (DEFAULT_LOCK_TIMEOUT,)
+    assert store_document.StoreFile.__init__.__defaults__ == (DEFAULT_LOCK_TIMEOUT,)
 
 
 def test_only_the_token_is_secret():

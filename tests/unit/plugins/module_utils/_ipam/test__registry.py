@@ -14,15 +14,15 @@ import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import Backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend_file import FileBackend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import BackendError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore.backend_file import FileBackend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import BackendError
 
 
 @pytest.fixture
 def installed_plugin(tmp_path, monkeypatch):
     """A real distribution on sys.path that registers backend 'memo' in the entry-point group."""
     (tmp_path / 'memo_backend.py').write_text(textwrap.dedent('''
-        from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend_file import FileBackend
+        from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore.backend_file import FileBackend
 
         class MemoBackend(FileBackend):
             name = 'memo'

@@ -139,8 +139,8 @@ def plan_addresses(space, requests):
                                          len(free), first_unserved(new, len(free))))
         for request, value in zip(new, free):
             try:
-                changes[request.position] = Change(None, with_fields(Record(ADDRESS, request.name, value, value),
-                                                                  request.description, request.dns_name))
+                record = Record(ADDRESS, request.name, value, value)
+                changes[request.position] = Change(None, with_fields(record, request.description, request.dns_name))
             except IpamError as exc:
                 raise for_item(request, exc) from None
     return [changes[request.position] for request in requests]
@@ -160,4 +160,3 @@ def peek_addresses(space, count):
         raise PoolExhaustedError('Pool %r has only %d free address(es), %d were asked for: exhausted'
                                  % (space.settings.name, len(found), count))
     return [Record(ADDRESS, None, value, value) for value in found]
-

@@ -20,9 +20,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import json_codec, store_document, yaml_codec
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore import json_codec, store_document, yaml_codec
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError, StoreError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import IpamError, StoreError
 
 YAML_STORE = '''version: 1
 pools:
@@ -156,13 +156,14 @@ def test_a_billion_laughs_do_not_hang_an_allocation(tmp_path):
     """Nine levels, under 500 bytes: a child process with bounded memory and time must see it refused."""
     path = tmp_path / 'store.yml'
     path.write_text(YAML_STORE + '  bomb:\n    cidr: 10.9.0.0/24\n' + alias_bomb(9))
-    collections = os.path.abspath(os.path.join(os.path.dirname(yaml_codec.__file__), *['..'] * 6))
+    module_file = os.path.abspath(yaml_codec.__file__)
+    collections = module_file[:module_file.rindex(os.sep + 'ansible_collections' + os.sep)]
     script = '\n'.join([
         'import resource, sys',
         'resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))',
         'sys.path.insert(0, %r)' % collections,
         'from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend',
-        'from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import StoreError',
+        'from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import StoreError',
         'try:',
         '    load_backend({"store": %r}).allocate("lab", "new")' % str(path),
         'except StoreError as exc:',
@@ -270,7 +271,7 @@ def test_two_names_on_one_address_refuse_every_change_and_warn_every_read(tmp_pa
 
 
 def test_reads_list_both_names_and_ip_address_info_warns(tmp_path):
-    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run, run_ip_address_info
+    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.runners import run, run_ip_address_info
 
     path = str(tmp_path / 'store.yml')
     with open(path, 'w', encoding='utf-8') as handle:

@@ -12,7 +12,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import json_codec
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore import json_codec
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
 
 TRICKY = ['10.0.0.1', '2001:db8::1', '', ',', ']}', '"', '\\', '\n', '\u2028', 'é', '}}\n', ':', '{"a":1}']

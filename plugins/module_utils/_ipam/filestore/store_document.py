@@ -18,10 +18,10 @@ import os
 import stat
 
 from . import json_codec, yaml_codec
-from .errors import StoreError
+from ..core.errors import StoreError
 from .locking import FileLock, file_access, group_name, path_access, user_name
-from .options import DEFAULT_LOCK_TIMEOUT
-from .state import DocumentState, damaged_store
+from ..options import DEFAULT_LOCK_TIMEOUT
+from ..core.state import DocumentState, damaged_store
 
 try:
     import yaml
@@ -49,7 +49,7 @@ class Transaction:
         self.committed = True
 
 
-class Store:
+class StoreFile:
     """Shared behaviour of every file store: the real path, the lock beside it, the missing-file rules."""
 
     def __init__(self, path, lock_timeout=DEFAULT_LOCK_TIMEOUT):
@@ -126,7 +126,7 @@ def _may(path, access):
     return os.access(path, access)  # pragma: no cover - Linux supports effective ids
 
 
-class DocumentStore(Store):
+class DocumentStore(StoreFile):
     """A store kept as one YAML or JSON document."""
 
     codec_name = None

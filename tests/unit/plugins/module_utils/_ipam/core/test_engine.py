@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import (
     ConflictError,
     InvalidInputError,
     OutOfPoolError,

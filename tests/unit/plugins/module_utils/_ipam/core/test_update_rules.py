@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import (
     ConflictError,
     InvalidInputError,
     PoolInUseError,
     PoolNotFoundError,
 )
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run_ip_address_info
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.runners import run_ip_address_info
 
 FULL_POOL = {'name': 'p4', 'cidr': '10.4.0.0/24', 'gateway': '10.4.0.1', 'ranges': ['10.4.0.1-10.4.0.99'],
              'reserved': ['10.4.0.2'], 'description': 'lab', 'min_prefix_length': 25, 'max_prefix_length': 30,

@@ -46,7 +46,7 @@ def _encode(value):
     return json.dumps(value, ensure_ascii=False, separators=(',', ':'))
 
 
-class ReadDocument(dict):
+class JsonDocument(dict):
     """The document as read, plus ``known``: pool name -> (pool as read, its text)."""
 
     known = None
@@ -139,7 +139,7 @@ def _read_lines(text):
     head = lines[0]
     if not (head.startswith(_HEAD_START) and head.endswith(_HEAD_END)):
         raise _NotLayout()
-    data = ReadDocument(version=_strict_loads(head[len(_HEAD_START):-len(_HEAD_END)]), pools={})
+    data = JsonDocument(version=_strict_loads(head[len(_HEAD_START):-len(_HEAD_END)]), pools={})
     known = data.known = {}
     pools = data['pools']
     body = lines[1:-2]

@@ -13,18 +13,18 @@ import contextlib
 import gc
 import os
 
-from .addresses import parse_address
-from .backend import Backend, BulkOutcome, Outcome, seconds_option
-from .bulk import planning_order
-from .changes import StoreChange, prediction, predictions_about, replay
-from .address_rules import peek_addresses, plan_address, plan_address_release, plan_address_releases, plan_addresses
-from .plans import plan_many
-from .pool_rules import child_pools, matching_records, plan_pool, plan_pool_removal
-from .prefix_rules import peek_prefixes, plan_prefix, plan_prefix_release, plan_prefixes
-from .errors import BackendError, InvalidInputError, PoolInUseError
-from .model import ADDRESS, PREFIX, pool_view, record_view
-from .options import DEFAULT_LOCK_TIMEOUT
-from .overlay import PredictedState
+from ..core.addresses import parse_address
+from ..backend import Backend, BulkOutcome, Outcome, seconds_option
+from ..core.bulk import planning_order
+from ..core.changes import StoreChange, prediction, predictions_about, replay
+from ..core.address_rules import peek_addresses, plan_address, plan_address_release, plan_address_releases, plan_addresses
+from ..core.plans import plan_many
+from ..core.pool_rules import child_pools, matching_records, plan_pool, plan_pool_removal
+from ..core.prefix_rules import peek_prefixes, plan_prefix, plan_prefix_release, plan_prefixes
+from ..core.errors import BackendError, InvalidInputError, PoolInUseError
+from ..core.model import ADDRESS, PREFIX, pool_view, record_view
+from ..options import DEFAULT_LOCK_TIMEOUT
+from ..core.overlay import PredictedState
 
 STORE_FORMATS = {'.yml': 'YAML', '.yaml': 'YAML', '.json': 'JSON', '.sqlite': 'SQLite', '.db': 'SQLite'}
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from hypothesis import assume, given, settings, strategies as st
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import yaml_codec
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore import yaml_codec
 
 TRICKY = ['10.0.0.1', '2001:db8::1', '1:2:3:4:5:6:7:8', 'fe80::', '::1', 'yes', 'No', 'ON', '0x1F', '1e3', '.inf', '~',
           '2002-12-14', '10:20', '- a', 'a: b', '#c', '*x', 'a #b', 'web01/eth0', 'a, b', '{x}', '"q"', "'s'", 'x ',

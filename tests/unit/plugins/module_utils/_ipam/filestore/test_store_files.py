@@ -24,8 +24,8 @@ import tempfile
 import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import IpamError, StoreError
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam import store_document, store_sqlite
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import IpamError, StoreError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore import store_document, store_sqlite
 
 # Loaded before a child drops its ids: the stores are imported on first use, and this interpreter's
 # extension modules (grp) may be readable by root alone.

@@ -13,7 +13,7 @@ import random
 import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.bulk import AddressRequest, requests_from_items
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.bulk import AddressRequest, requests_from_items
 
 PROCESSES = 12
 ROUNDS = 4

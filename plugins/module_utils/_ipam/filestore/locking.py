@@ -29,7 +29,7 @@ import stat
 import sys
 import time
 
-from .errors import StoreError, StoreLockTimeoutError
+from ..core.errors import StoreError, StoreLockTimeoutError
 
 _IDENTITY = (None, None)
 _STAMP_WIDTH = 256

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.intervals import IntervalSet
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.intervals import IntervalSet
 
 
 def members(interval_set):

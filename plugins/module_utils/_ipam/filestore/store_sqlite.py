@@ -20,12 +20,12 @@ import json
 import os
 import sqlite3
 
-from .errors import InvalidInputError, StoreError
-from .intervals import IntervalSet
+from ..core.errors import InvalidInputError, StoreError
+from ..core.intervals import IntervalSet
 from .locking import path_access, user_name
-from .model import ADDRESS, PoolSettings, Record
-from .state import STORE_VERSION, PoolSpace, StoreState, damaged_store
-from .store_document import Store
+from ..core.model import ADDRESS, PoolSettings, Record
+from ..core.state import STORE_VERSION, PoolSpace, StoreState, damaged_store
+from .store_document import StoreFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,7 +52,7 @@ def _int(blob):
     return int.from_bytes(blob, 'big')
 
 
-class SqliteStore(Store):
+class SqliteStore(StoreFile):
     codec_name = 'SQLite'
 
     def _connect(self, read_only):

@@ -101,7 +101,7 @@ def dump(data, known=None):
     """The store document as YAML text: block mappings down to each pool, one line per list item.
 
     ``known`` maps ``id(item)`` to ``(item, text)`` for list items read from the
-    store (``ReadDocument.known``): an item that is still the same object is
+    store (``YamlDocument.known``): an item that is still the same object is
     unchanged (records are replaced, never edited in place), so its line is reused.
     """
     known = known or {}
@@ -192,7 +192,7 @@ def _flow_value(text):
     return _value(text)
 
 
-class ReadDocument(dict):
+class YamlDocument(dict):
     """The document as read, plus the text of each list item for ``dump(known=...)``."""
 
     known = None
@@ -223,7 +223,7 @@ def _read_canonical(text):
         if _NOT_ORDINARY.search(lines[index]) is not None:
             raise _NotCanonical(lines[index])
         index += 1
-    data = ReadDocument()
+    data = YamlDocument()
     known = data.known = {}
     key_lines = {}
     pools_open = False

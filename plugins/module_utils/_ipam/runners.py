@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from .argspec import backend_options
 from .registry import load_backend
-from .bulk import AddressRequest, PrefixRequest, requests_from_items
-from .errors import PoolNotFoundError
+from .core.bulk import AddressRequest, PrefixRequest, requests_from_items
+from .core.errors import PoolNotFoundError
 
 ADDRESS_KEYS = ('address', 'cidr', 'prefix_length', 'gateway', 'pool', 'name', 'description', 'dns_name')
 POOL_KEYS = ('name', 'cidr', 'ranges', 'reserved', 'gateway', 'description', 'min_prefix_length',

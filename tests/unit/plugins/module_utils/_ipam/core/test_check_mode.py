@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import (
     ConflictError,
     InvalidInputError,
     OutOfPoolError,

@@ -21,8 +21,8 @@ import time
 import pytest
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import StoreLockTimeoutError
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.locking import FileLock
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import StoreLockTimeoutError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore.locking import FileLock
 
 PROCESSES = 32
 NAMES_EACH = 20
@@ -168,7 +168,7 @@ def test_a_timeout_does_not_take_a_reused_pid_for_the_holder(tmp_path):
 HOLDER_PROGRAM = textwrap.dedent('''
     import sys
     sys.path.insert(0, sys.argv[1])
-    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.locking import FileLock
+    from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore.locking import FileLock
     with FileLock(sys.argv[2], 5):
         print('locked', flush=True)
         sys.stdin.readline()
@@ -179,9 +179,8 @@ def test_the_stamp_names_the_program_and_pid_never_its_arguments(tmp_path):
     lock_path = str(tmp_path / 'store.yml.lock')
     program = tmp_path / 'ansible-playbook'
     program.write_text(HOLDER_PROGRAM, encoding='utf-8')
-    collections = sys.modules[FileLock.__module__].__file__
-    for _level in range(7):  # .../ansible_collections/ipam/allocator/plugins/module_utils/_ipam/locking.py
-        collections = os.path.dirname(collections)
+    module_file = os.path.abspath(sys.modules[FileLock.__module__].__file__)
+    collections = module_file[:module_file.rindex(os.sep + 'ansible_collections' + os.sep)]
     holder = subprocess.Popen([sys.executable, str(program), collections, lock_path, '--extra-vars=password=hunter2'],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import InvalidInputError, StoreError
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.model import ADDRESS
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import InvalidInputError, StoreError
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.model import ADDRESS
 
 
 def populate(backend):

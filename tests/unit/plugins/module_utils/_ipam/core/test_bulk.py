@@ -21,14 +21,14 @@ from hypothesis import given, settings, strategies as st
 
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend import Backend
 from ansible_collections.ipam.allocator.plugins.module_utils._ipam.registry import load_backend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.backend_file import FileBackend
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.bulk import (
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.filestore.backend_file import FileBackend
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.bulk import (
     AddressRequest,
     PrefixRequest,
     planning_order,
     requests_from_items,
 )
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import (
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.core.errors import (
     ConflictError,
     InvalidInputError,
     IpamError,
@@ -36,7 +36,7 @@ from ansible_collections.ipam.allocator.plugins.module_utils._ipam.errors import
     PoolExhaustedError,
     PoolNotFoundError,
 )
-from ansible_collections.ipam.allocator.plugins.module_utils._ipam.tasks import run, run_ip_address, run_ip_prefix
+from ansible_collections.ipam.allocator.plugins.module_utils._ipam.runners import run, run_ip_address, run_ip_prefix
 
 
 def addresses(items, **defaults):

@@ -120,4 +120,3 @@ def plan_many(space, requests, plan_one):
         apply(view, change)
         planned[request.position] = change
     return [planned[request.position] for request in requests]
-
