@@ -25,6 +25,11 @@ DEFAULT_TIMEOUT = 30
 DEFAULT_LOCK_TIMEOUT = 60
 
 
+def env_name(option):
+    """The environment variable of the backend option ``option``."""
+    return ENV_PREFIX + option.upper()
+
+
 class BackendOption:
     """One backend option as every plugin type sees it."""
 
@@ -44,7 +49,7 @@ class BackendOption:
 
     @property
     def env(self):
-        return ENV_PREFIX + self.name.upper()
+        return env_name(self.name)
 
     def __repr__(self):
         return 'BackendOption(%r)' % self.name

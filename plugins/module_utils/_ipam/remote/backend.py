@@ -47,7 +47,7 @@ from ..core.addresses import format_block
 from ..core.errors import BackendError, ConflictError, InvalidInputError, PoolInUseError, PoolNotFoundError
 from .http import HttpClient
 from ..core.model import ADDRESS, PREFIX, PoolSettings, Record, pool_view, record_view
-from ..options import DEFAULT_TIMEOUT
+from ..options import DEFAULT_TIMEOUT, env_name
 from ..core.overlay import PredictedState
 from .redact import normalized_token, scrubbed
 from .dialects import NautobotDialect, NetboxDialect
@@ -83,15 +83,15 @@ class RemoteBackend(Backend):
     def __init__(self, options):
         super().__init__(options)
         dialect = self.dialect_class(options)
-        url = options.get('url') or _env('IPAM_ALLOCATOR_URL', dialect.url_env)
-        token = normalized_token(options.get('token') or _env('IPAM_ALLOCATOR_TOKEN', dialect.token_env) or '',
+        url = options.get('url') or _env(env_name('url'), dialect.url_env)
+        token = normalized_token(options.get('token') or _env(env_name('token'), dialect.token_env) or '',
                                  dialect.product)
         if not url:
-            raise BackendError('The %s backend needs the server address: set the "url" option (or %s)' % (
-                self.name, dialect.url_env))
+            raise BackendError('The %s backend needs the server address: set the "url" option (or %s or %s)' % (
+                self.name, env_name('url'), dialect.url_env))
         if not token:
-            raise BackendError('The %s backend needs an API token: set the "token" option (or IPAM_ALLOCATOR_TOKEN or %s)'
-                               % (self.name, dialect.token_env))
+            raise BackendError('The %s backend needs an API token: set the "token" option (or %s or %s)'
+                               % (self.name, env_name('token'), dialect.token_env))
         timeout = seconds_option(options, 'timeout', DEFAULT_TIMEOUT, zero_allowed=False)
         names = NameCodec(options.get('key_field'), self.name, dialect.prefixes_filter_by_description)
         validate_certs = options.get('validate_certs')

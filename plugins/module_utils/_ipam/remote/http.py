@@ -31,6 +31,7 @@ import warnings
 from urllib.parse import urlsplit, urlunsplit
 
 from ..core.errors import BackendError
+from ..options import DEFAULT_TIMEOUT
 from .redact import Redactor
 
 try:
@@ -144,7 +145,7 @@ class HttpClient:
     ``token`` must already be normalised (``redact.normalized_token``).
     """
 
-    def __init__(self, url, token, scheme='Token', validate_certs=True, ca_path=None, timeout=30, product='the server',
+    def __init__(self, url, token, scheme='Token', validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT, product='the server',
                  attempts=4, backoff=0.5):
         if requests is None:
             raise BackendError('The %s backend needs the Python library "requests" on the controller: pip install requests'
