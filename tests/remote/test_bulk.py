@@ -61,8 +61,8 @@ def test_more_names_than_free_addresses_allocates_none(backend, server, api):
     # One fewer fits: every new name gets the lowest free address, in the order given.
     outcome = backend.bulk_allocate(cidr, requests(names[:5]))
     third = cidr.split('.')[2]
-    assert [outcome.outcomes[name].after['address'] for name in names[1:5]] == ['10.198.%s.%d' % (third, number)
-                                                                             for number in range(3, 7)]
+    expected = ['10.198.%s.%d' % (third, number) for number in range(3, 7)]
+    assert [outcome.outcomes[name].after['address'] for name in names[1:5]] == expected
 
 
 def test_a_pool_filled_behind_the_tasks_back_leaves_nothing_behind(backend, server, api):
